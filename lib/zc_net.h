@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Sockets, addresses, the data pattern and the zero-copy sender.
+ * Plain helpers: they return -errno and never assert.
+ */
+#ifndef ZC_NET_H
+#define ZC_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "zc_errqueue.h"
+#include "zc_tracker.h"
+
+struct zc_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int family;
+};
+
+/**
+ * zc_addr_parse() - fill @a from a numeric IPv4 or IPv6 address and @port
+ *
+ * Return: 0, or -EINVAL when @ip is not a numeric address.
+ */
+int zc_addr_parse(struct zc_addr *a, const char *ip, uint16_t port);
+
+/** zc_addr_any() - the wildcard address of @family with @port */
+void zc_addr_any(struct zc_addr *a, int family, uint16_t port);
+
+/** zc_addr_port() - the port of @a, host order */
+uint16_t zc_addr_port(const struct zc_addr *a);
+
+/** zc_proto_name() - "tcp" or "udp" for SOCK_STREAM or SOCK_DGRAM */
+const char *zc_proto_name(int type);
+
+/**
+ * zc_socket() - a close-on-exec socket of @family and @type (SOCK_STREAM
+ * for TCP, SOCK_DGRAM for UDP) whose blocking calls give up after
+ * @timeout_ms (SO_SNDTIMEO, SO_RCVTIMEO; connect() honours the former).
+ *
+ * Return: the descriptor, or -errno.
+ */
+int zc_socket(int family, int type, int timeout_ms);
+
+/**
+ * zc_set_zerocopy() - set SO_ZEROCOPY on @fd
+ *
+ * Return: 0, or -errno: -ENOPROTOOPT when the kernel lacks SO_ZEROCOPY
+ * (before 4.14), -EOPNOTSUPP when the socket type does not support it.
+ */
+int zc_set_zerocopy(int fd);
+
+/*
+ * The bytes every test sends: byte @off of a stream.  Not periodic at any
+ * power of two, so that a datagram or segment delivered at the wrong
+ * offset does not compare equal.  UDP datagrams carry their sequence
+ * number in their first 4 bytes (little endian) instead.
+ */
+static inline uint8_t zc_pattern(uint64_t off)
+{
+	return (uint8_t)((off * 131) ^ (off >> 7) ^ (off >> 17));
+}
+
+/** zc_fill() - write the pattern of stream offsets @off.. into @buf */
+void zc_fill(void *buf, size_t len, uint64_t off);
+
+/**
+ * zc_verify() - compare @buf with the pattern from stream offset @off
+ *
+ * Return: the index of the first differing byte, or -1 if all match.
+ */
+long zc_verify(const void *buf, size_t len, uint64_t off);
+
+/* A socket sending with MSG_ZEROCOPY, its ids accounted by a tracker. */
+struct zc_sender {
+	int fd;
+	int type;
+	struct zc_tracker *t;
+	struct zc_errq q;
+	unsigned int drain_every;	/* read the error queue at least this often */
+	int timeout_ms;			/* bound on each wait for buffer space */
+	uint64_t calls;			/* successful send calls */
+	uint64_t bytes;			/* bytes the kernel accepted */
+	uint64_t enobufs;		/* ENOBUFS seen and retried */
+	unsigned int since_drain;
+};
+
+/**
+ * zc_sender_init() - account zero-copy sends on connected socket @fd (with
+ * SO_ZEROCOPY set) in @t, reading the error queue every @drain_every sends.
+ */
+void zc_sender_init(struct zc_sender *s, int fd, int family, int type,
+		    struct zc_tracker *t, unsigned int drain_every,
+		    int timeout_ms);
+
+/**
+ * zc_sender_send() - send all of @buf with MSG_ZEROCOPY: one call for a
+ * datagram, as many as needed for a stream.  Each call the kernel accepts
+ * takes one id, recorded in the tracker.  The error queue is read at least
+ * every drain_every sends, so that unread notifications never exhaust
+ * optmem (the ENOBUFS the upstream selftest hit after dfa2f0483360).  On
+ * ENOBUFS, notifications are read and the send retried once one arrives,
+ * until timeout_ms passes.
+ *
+ * Return: 0, -ETIMEDOUT when ENOBUFS persisted, -ENOSPC when the tracker
+ * is full, -EPROTO when an error-queue entry was invalid (q.why), or the
+ * -errno of send().
+ */
+int zc_sender_send(struct zc_sender *s, const void *buf, size_t len);
+
+#endif /* ZC_NET_H */

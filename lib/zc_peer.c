@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The receiving peer: see zc_peer.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "zc_net.h"
+#include "zc_peer.h"
+#include "zc_sys.h"
+
+#define PEER_CHUNK 65536
+#define PEER_RCVBUF (8 << 20)
+
+struct peer_ready {
+	uint16_t port;
+	int err;
+};
+
+static void set_why(struct zc_peer_result *r, int err, const char *what)
+{
+	if (r->err)
+		return;
+	r->err = err;
+	snprintf(r->why, sizeof(r->why), "%s: %s", what, strerror(err));
+}
+
+/* Child: wait for @fd to be readable until @deadline. */
+static int wait_readable(int fd, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int ret;
+
+	do {
+		ret = poll(&pfd, 1, zc_left_ms(deadline));
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	return ret ? 0 : -ETIMEDOUT;
+}
+
+static void recv_stream(int lfd, const struct zc_peer_spec *spec,
+			struct zc_peer_result *r, int64_t deadline)
+{
+	static char buf[PEER_CHUNK];
+	ssize_t n;
+	long bad;
+	int fd, ret;
+
+	ret = wait_readable(lfd, deadline);
+	if (ret) {
+		set_why(r, -ret, "no connection to accept");
+		return;
+	}
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		set_why(r, errno, "accept");
+		return;
+	}
+	for (;;) {
+		ret = wait_readable(fd, deadline);
+		if (ret) {
+			set_why(r, -ret, "waiting for data");
+			break;
+		}
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			set_why(r, errno, "recv");
+			break;
+		}
+		if (n == 0)
+			break;	/* EOF: the sender is done */
+		bad = zc_verify(buf, n, r->bytes);
+		if (bad >= 0 && !r->bad++)
+			r->first_bad = r->bytes + bad;
+		r->bytes += n;
+	}
+	close(fd);
+	if (r->bytes != spec->bytes && !r->err)
+		snprintf(r->why, sizeof(r->why), "stream ended at %llu bytes",
+			 (unsigned long long)r->bytes);
+}
+
+static void recv_dgrams(int fd, const struct zc_peer_spec *spec,
+			struct zc_peer_result *r, int64_t deadline)
+{
+	static char buf[PEER_CHUNK];
+	uint32_t seq, unique = 0;
+	uint8_t *seen;
+	ssize_t n;
+	int ret;
+
+	seen = calloc(spec->datagrams ? spec->datagrams : 1, 1);
+	if (!seen) {
+		set_why(r, ENOMEM, "calloc");
+		return;
+	}
+	while (unique < spec->datagrams) {
+		ret = wait_readable(fd, deadline);
+		if (ret) {
+			set_why(r, -ret, "waiting for datagrams");
+			break;
+		}
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			set_why(r, errno, "recv");
+			break;
+		}
+		r->datagrams++;
+		r->bytes += n;
+		if ((size_t)n != spec->size || n < 4) {
+			if (!r->bad++)
+				r->first_bad = r->datagrams - 1;
+			continue;
+		}
+		memcpy(&seq, buf, sizeof(seq));
+		seq = le32toh(seq);
+		if (seq >= spec->datagrams ||
+		    zc_verify(buf + 4, n - 4, (uint64_t)seq * spec->size + 4) >= 0) {
+			if (!r->bad++)
+				r->first_bad = seq;
+			continue;
+		}
+		if (seen[seq]++)
+			r->duplicates++;
+		else
+			unique++;
+	}
+	free(seen);
+}
+
+static void peer_child(const struct zc_peer_spec *spec, int wfd)
+{
+	struct zc_peer_result r = { .first_bad = -1 };
+	struct peer_ready ready = { 0 };
+	int64_t deadline;
+	struct zc_addr a;
+	int fd, rcvbuf = PEER_RCVBUF;
+
+	if (spec->netns) {
+		ready.err = -zc_netns_enter(spec->netns);
+		if (ready.err)
+			goto fail;
+	}
+	fd = zc_socket(spec->family, spec->type, spec->timeout_ms);
+	if (fd < 0) {
+		ready.err = -fd;
+		goto fail;
+	}
+	/* Enough room that a datagram is never dropped for lack of it
+	 * (SO_RCVBUFFORCE: root, and no sysctl to change).
+	 */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	zc_addr_any(&a, spec->family, 0);
+	if (bind(fd, (struct sockaddr *)&a.ss, a.len) ||
+	    getsockname(fd, (struct sockaddr *)&a.ss, &a.len) ||
+	    (spec->type == SOCK_STREAM && listen(fd, 1))) {
+		ready.err = errno;
+		goto fail;
+	}
+	ready.port = zc_addr_port(&a);
+	if (write(wfd, &ready, sizeof(ready)) != sizeof(ready))
+		_exit(1);
+
+	deadline = zc_now_ms() + spec->timeout_ms;
+	if (spec->type == SOCK_STREAM)
+		recv_stream(fd, spec, &r, deadline);
+	else
+		recv_dgrams(fd, spec, &r, deadline);
+	_exit(write(wfd, &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+fail:
+	if (write(wfd, &ready, sizeof(ready)) != sizeof(ready))
+		_exit(1);
+	_exit(0);
+}
+
+/* Read exactly @len bytes from the pipe before @deadline. */
+static int read_msg(struct zc_peer *p, void *msg, size_t len, int64_t deadline)
+{
+	size_t got = 0;
+	ssize_t n;
+	int ret;
+
+	while (got < len) {
+		ret = wait_readable(p->pipe, deadline);
+		if (ret)
+			return ret;
+		n = read(p->pipe, (char *)msg + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -ECHILD;	/* EOF: the child is gone */
+		got += n;
+	}
+	return 0;
+}
+
+static void reap(struct zc_peer *p, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+
+	if (p->pid <= 0)
+		return;
+	/* The pidfd turns readable when the child exits. */
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		kill(p->pid, SIGKILL);
+	if (waitpid(p->pid, &p->status, 0) < 0)
+		p->status = -1;
+	p->pid = 0;
+	close(p->pidfd);
+	close(p->pipe);
+}
+
+int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
+		  int ready_timeout_ms)
+{
+	struct peer_ready ready;
+	int fds[2], ret;
+
+	memset(p, 0, sizeof(*p));
+	p->status = -1;
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	p->pid = fork();
+	if (p->pid < 0) {
+		ret = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return ret;
+	}
+	if (p->pid == 0) {
+		close(fds[0]);
+		peer_child(spec, fds[1]);
+	}
+	close(fds[1]);
+	p->pipe = fds[0];
+	p->pidfd = pidfd_open(p->pid, 0);
+	if (p->pidfd < 0) {
+		ret = -errno;
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		close(p->pipe);
+		p->pid = 0;
+		return ret;
+	}
+	ret = read_msg(p, &ready, sizeof(ready),
+		       zc_now_ms() + ready_timeout_ms);
+	if (!ret && ready.err)
+		ret = -ready.err;
+	if (ret) {
+		reap(p, ret == -ETIMEDOUT ? 0 : ready_timeout_ms);
+		return ret;
+	}
+	p->port = ready.port;
+	return 0;
+}
+
+int zc_peer_finish(struct zc_peer *p, struct zc_peer_result *r,
+		   int timeout_ms)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->first_bad = -1;
+	if (p->pid <= 0)
+		return -ECHILD;
+	ret = read_msg(p, r, sizeof(*r), zc_now_ms() + timeout_ms);
+	reap(p, ret == -ETIMEDOUT ? 0 : timeout_ms);
+	return ret;
+}
+
+void zc_peer_kill(struct zc_peer *p)
+{
+	reap(p, 0);
+}
+
+const char *zc_peer_describe_status(const struct zc_peer *p, char *buf,
+				    size_t len)
+{
+	if (p->status == -1)
+		snprintf(buf, len, "still running");
+	else if (WIFEXITED(p->status))
+		snprintf(buf, len, "exited with status %d",
+			 WEXITSTATUS(p->status));
+	else if (WIFSIGNALED(p->status))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(p->status));
+	else
+		snprintf(buf, len, "wait status 0x%x", p->status);
+	return buf;
+}

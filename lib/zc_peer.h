@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The receiving peer: a forked child that enters the peer's network
+ * namespace (setns on /run/netns/NAME), binds a wildcard address on an
+ * ephemeral port, tells the parent the port through a pipe once it can
+ * receive, and then verifies every byte it receives against the pattern
+ * (zc_pattern()).  It reports what it got through the same pipe.  The
+ * parent never sleeps: it polls the pipe and the child's pidfd, with
+ * deadlines, so a late receiver delays the test and a dead one fails it.
+ */
+#ifndef ZC_PEER_H
+#define ZC_PEER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct zc_peer_spec {
+	const char *netns;	/* namespace name, NULL for the caller's own */
+	int family;
+	int type;		/* SOCK_STREAM (until EOF) or SOCK_DGRAM */
+	uint64_t bytes;		/* SOCK_STREAM: bytes expected */
+	uint32_t datagrams;	/* SOCK_DGRAM: datagrams expected ... */
+	uint32_t size;		/* ... each of this size */
+	int timeout_ms;		/* the child gives up receiving after this */
+};
+
+struct zc_peer_result {
+	int err;		/* 0, or errno of the failure in why */
+	uint64_t bytes;		/* bytes received */
+	uint32_t datagrams;	/* datagrams received, duplicates included */
+	uint32_t bad;		/* datagrams or bytes not matching the pattern */
+	uint32_t duplicates;	/* datagrams received twice */
+	int64_t first_bad;	/* stream offset or datagram number, -1 none */
+	char why[160];		/* the first problem, in words */
+};
+
+struct zc_peer {
+	pid_t pid;
+	int pidfd;
+	int pipe;		/* read end */
+	uint16_t port;
+	int status;		/* wait status once reaped, -1 before */
+};
+
+/**
+ * zc_peer_start() - fork the receiver and wait until it is ready
+ * @ready_timeout_ms: bound on that wait
+ *
+ * Return: 0 with @p->port set; -ETIMEDOUT when it was not ready in time
+ * (it is killed); -ECHILD when it exited first (@p->status says how);
+ * or -errno of pipe(), fork() or pidfd_open().
+ */
+int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
+		  int ready_timeout_ms);
+
+/**
+ * zc_peer_finish() - collect the receiver's result and reap it
+ * @timeout_ms: bound on the wait for the result
+ *
+ * Return: 0 with @r filled (check r->err and the counts); -ETIMEDOUT when
+ * no result came in time (the child is killed); -ECHILD when it exited
+ * without a result (@p->status says how).
+ */
+int zc_peer_finish(struct zc_peer *p, struct zc_peer_result *r,
+		   int timeout_ms);
+
+/** zc_peer_kill() - kill and reap the receiver if still there; idempotent */
+void zc_peer_kill(struct zc_peer *p);
+
+/**
+ * zc_peer_describe_status() - "exited with status 3", "killed by signal 9"
+ * or "still running" for @p->status, in @buf.
+ */
+const char *zc_peer_describe_status(const struct zc_peer *p, char *buf,
+				    size_t len);
+
+#endif /* ZC_PEER_H */

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/* System helpers for libzc: see zc_sys.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zc_sys.h"
+
+int64_t zc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int zc_slow_ms(int ms)
+{
+	const char *slow = getenv("KSFT_MACHINE_SLOW");
+
+	if (slow && !strcmp(slow, "yes"))
+		return ms > INT_MAX / 3 ? INT_MAX : ms * 3;
+	return ms;
+}
+
+int zc_left_ms(int64_t deadline)
+{
+	int64_t left = deadline - zc_now_ms();
+
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+int zc_netns_enter(const char *name)
+{
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	if (snprintf(path, sizeof(path), "/run/netns/%s", name) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int zc_netns_is(const char *name)
+{
+	struct stat self, named;
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "/run/netns/%s", name) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (stat("/proc/self/ns/net", &self) || stat(path, &named))
+		return -errno;
+	return self.st_dev == named.st_dev && self.st_ino == named.st_ino;
+}
+
+static int parse_version(const char *s, unsigned int *major,
+			 unsigned int *minor)
+{
+	return sscanf(s, "%u.%u", major, minor) == 2 ? 0 : -EINVAL;
+}
+
+int zc_kernel_older_than(const char *version)
+{
+	unsigned int kmaj, kmin, vmaj, vmin;
+	struct utsname u;
+
+	if (uname(&u) || parse_version(u.release, &kmaj, &kmin) ||
+	    parse_version(version, &vmaj, &vmin))
+		return -EINVAL;
+	return kmaj < vmaj || (kmaj == vmaj && kmin < vmin);
+}
+
+const char *zc_getenv(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : fallback;
+}

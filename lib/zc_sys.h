@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * System helpers: deadlines, namespaces, kernel version, environment.
+ * Plain helpers: they return -errno and never assert.
+ */
+#ifndef ZC_SYS_H
+#define ZC_SYS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/** zc_now_ms() - CLOCK_MONOTONIC in milliseconds */
+int64_t zc_now_ms(void);
+
+/**
+ * zc_slow_ms() - @ms stretched for slow machines: tripled when
+ * KSFT_MACHINE_SLOW=yes, as net/lib.sh does for its deadlines.
+ */
+int zc_slow_ms(int ms);
+
+/**
+ * zc_left_ms() - milliseconds left until @deadline (a zc_now_ms() value),
+ * 0 when it has passed: a poll() timeout that never blocks forever.
+ */
+int zc_left_ms(int64_t deadline);
+
+/**
+ * zc_netns_enter() - move the calling thread into the named network
+ * namespace, /run/netns/@name (as made by `ip netns add`).
+ *
+ * Return: 0, or -errno from open() or setns().
+ */
+int zc_netns_enter(const char *name);
+
+/**
+ * zc_netns_is() - whether the caller's network namespace is the named one,
+ * /run/netns/@name.
+ *
+ * Return: 1 if it is, 0 if not, -errno if either could not be read.
+ */
+int zc_netns_is(const char *name);
+
+/**
+ * zc_kernel_older_than() - whether the running kernel's version is below
+ * @version ("MAJOR.MINOR").
+ *
+ * Return: 1 if older, 0 if not, -EINVAL if either version is unreadable.
+ */
+int zc_kernel_older_than(const char *version);
+
+/** zc_getenv() - the variable's value, or @fallback when unset or empty */
+const char *zc_getenv(const char *name, const char *fallback);
+
+#endif /* ZC_SYS_H */

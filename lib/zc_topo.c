@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The topology contract: see zc_topo.h. */
+#include <errno.h>
+#include <string.h>
+
+#include "zc_sys.h"
+#include "zc_topo.h"
+
+int zc_topo_load(struct zc_topo *t, const char **bad)
+{
+	static const char *const required[] = {
+		"ZC_TX_NS", "ZC_DST4", "ZC_DST6", "ZC_DEV", "ZC_PROTOS",
+		"ZC_EXPECT",
+	};
+	const char *expect;
+	unsigned int i;
+
+	memset(t, 0, sizeof(*t));
+	*bad = "ZC_TOPO";
+	t->name = zc_getenv("ZC_TOPO", NULL);
+	if (!t->name)
+		return -ENOENT;
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		*bad = required[i];
+		if (!zc_getenv(required[i], NULL))
+			return -EINVAL;
+	}
+	t->tx_ns = zc_getenv("ZC_TX_NS", NULL);
+	t->rx_ns = zc_getenv("ZC_RX_NS", NULL);
+	t->dst4 = zc_getenv("ZC_DST4", NULL);
+	t->dst6 = zc_getenv("ZC_DST6", NULL);
+	t->dev = zc_getenv("ZC_DEV", NULL);
+	t->protos = zc_getenv("ZC_PROTOS", NULL);
+	t->fix_version = zc_getenv("ZC_FIX_VERSION", NULL);
+	t->fix_commit = zc_getenv("ZC_FIX_COMMIT", "(commit not named)");
+	expect = zc_getenv("ZC_EXPECT", NULL);
+	*bad = "ZC_EXPECT";
+	if (!strcmp(expect, "copied"))
+		t->expect_copied = true;
+	else if (strcmp(expect, "zerocopy"))
+		return -EINVAL;
+	*bad = NULL;
+	return 0;
+}
+
+bool zc_topo_has_proto(const struct zc_topo *t, const char *proto)
+{
+	size_t n = strlen(proto);
+	const char *p;
+
+	for (p = strstr(t->protos, proto); p; p = strstr(p + 1, proto))
+		if ((p == t->protos || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return true;
+	return false;
+}

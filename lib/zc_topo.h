@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The topology contract: what netns/<topology>.sh hands a test through the
+ * environment (see netns/lib.sh for the authoritative list).
+ */
+#ifndef ZC_TOPO_H
+#define ZC_TOPO_H
+
+#include <stdbool.h>
+
+struct zc_topo {
+	const char *name;	/* ZC_TOPO */
+	const char *tx_ns;	/* ZC_TX_NS: where the test runs */
+	const char *rx_ns;	/* ZC_RX_NS: the receiver's, NULL if none */
+	const char *dst4;	/* ZC_DST4 */
+	const char *dst6;	/* ZC_DST6 */
+	const char *dev;	/* ZC_DEV: the sender's egress device */
+	const char *protos;	/* ZC_PROTOS: "udp tcp", "udp" */
+	bool expect_copied;	/* ZC_EXPECT=copied (else zerocopy) */
+	const char *fix_version;/* ZC_FIX_VERSION, NULL if none */
+	const char *fix_commit;	/* ZC_FIX_COMMIT */
+};
+
+/**
+ * zc_topo_load() - read the contract from the environment
+ *
+ * Return: 0; -ENOENT when ZC_TOPO is unset (not run by run_tests.sh);
+ * -EINVAL when a variable is missing or ZC_EXPECT is neither "copied" nor
+ * "zerocopy" (the name is in @bad).
+ */
+int zc_topo_load(struct zc_topo *t, const char **bad);
+
+/** zc_topo_has_proto() - whether @proto ("tcp", "udp") is in ZC_PROTOS */
+bool zc_topo_has_proto(const struct zc_topo *t, const char *proto);
+
+#endif /* ZC_TOPO_H */
