@@ -54,11 +54,12 @@ override CFLAGS += $(ZC_CFLAGS) -I$(KSFT_INC)
 LIB_OBJS := $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(ZC_TESTS))
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(ZC_SELFTESTS))
+FAULT_LIB := $(BUILD)/selftests/fault_inject.so
 SH_FILES := run_tests.sh $(wildcard $(TOP)/netns/*.sh $(TOP)/harness/*.sh \
 	      $(TOP)/selftests/*.sh $(TOP)/.ci/run)
 
 .PHONY: all run_tests check unit lint install clean deps
-all: $(TEST_BINS) $(SELFTEST_BINS)
+all: $(TEST_BINS) $(SELFTEST_BINS) $(FAULT_LIB)
 
 $(BUILD)/lib/%.o: $(TOP)/lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
@@ -74,6 +75,10 @@ $(BUILD)/tests/%: $(TOP)/tests/%.c $(BUILD)/lib/libzc.a $(LIB_HDRS)
 $(BUILD)/selftests/%: $(TOP)/selftests/%.c $(BUILD)/lib/libzc.a $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(BUILD)/lib/libzc.a $(LDLIBS) -o $@
+
+$(FAULT_LIB): $(TOP)/selftests/fault_inject.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -fPIC $< -ldl -o $@
 
 deps:
 	@$(TOP)/harness/deps.sh

@@ -26,7 +26,7 @@
 /* Deadlines, stretched by KSFT_MACHINE_SLOW=yes. */
 #define ZC_READY_MS	5000	/* receiver up and bound */
 #define ZC_NOTIFY_MS	5000	/* last notification after the last send */
-#define ZC_RECV_MS	5000	/* receiver's whole receive phase */
+#define ZC_RECV_MS	5000	/* receiver, after the sender's last wait */
 
 /*
  * XFAIL at run time, the way SKIP() works: a known kernel limitation,
@@ -134,7 +134,8 @@ static inline void zc_stream_connect(struct __test_metadata *_metadata,
 		.bytes = (uint64_t)st->sends * st->size,
 		.datagrams = st->sends,
 		.size = st->size,
-		.timeout_ms = zc_slow_ms(ZC_RECV_MS),
+		/* The receiver outlives the sender's longest wait. */
+		.timeout_ms = zc_slow_ms(ZC_NOTIFY_MS + ZC_RECV_MS),
 	};
 	struct zc_addr dst;
 	char status[64];
@@ -144,8 +145,9 @@ static inline void zc_stream_connect(struct __test_metadata *_metadata,
 	if (st->has_peer) {
 		ret = zc_peer_start(&st->peer, &spec, zc_slow_ms(ZC_READY_MS));
 		ASSERT_EQ(0, ret)
-			TH_LOG("%s: receiver in netns %s not ready within %d ms: %s, %s",
+			TH_LOG("%s: receiver in netns %s never became ready (deadline %d ms): %s; it %s",
 			       st->label, spec.netns, zc_slow_ms(ZC_READY_MS),
+			       ret == -ECHILD ? "it exited first" :
 			       strerror(-ret),
 			       zc_peer_describe_status(&st->peer, status,
 						       sizeof(status)));
@@ -165,13 +167,11 @@ static inline void zc_stream_connect(struct __test_metadata *_metadata,
 
 /* Check what the receiver got: every datagram or byte, intact. */
 static inline void zc_stream_check_peer(struct __test_metadata *_metadata,
-					struct zc_stream *st)
+					struct zc_stream *st, int ret)
 {
 	struct zc_peer_result *rx = &st->rx;
 	char status[64];
-	int ret;
 
-	ret = zc_peer_finish(&st->peer, rx, zc_slow_ms(ZC_RECV_MS) + 2000);
 	ASSERT_EQ(0, ret)
 		TH_LOG("%s: no result from the receiver: %s, it %s",
 		       st->label, strerror(-ret),
@@ -199,16 +199,20 @@ static inline void zc_stream_check_peer(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, rx->err) TH_LOG("%s: receiver: %s", st->label, rx->why);
 }
 
+static inline void zc_assert_exact_once(struct __test_metadata *_metadata,
+					const struct zc_stream *st);
+
 /*
  * Send @sends chunks of @size with MSG_ZEROCOPY, read the error queue every
- * @drain_every sends, wait (bounded) for the last notification, and check
- * the receiver, if any, got everything.  The caller asserts on st->t.
+ * @drain_every sends, wait (bounded) for the last notification, and assert
+ * the contract every stream keeps: each id completed exactly once, and the
+ * receiver, if any, got everything.  The caller asserts the rest on st->t.
  */
 static inline void zc_stream_run(struct __test_metadata *_metadata,
 				 struct zc_stream *st)
 {
 	unsigned int i;
-	int ret;
+	int ret, peer_ret = 0;
 
 	snprintf(st->label, sizeof(st->label), "%s_%s@%s",
 		 zc_family_tag(st->family), zc_proto_name(st->type),
@@ -247,7 +251,9 @@ static inline void zc_stream_run(struct __test_metadata *_metadata,
 			ASSERT_EQ(0, shutdown(st->fd, SHUT_WR))
 				TH_LOG("%s: shutdown: %s", st->label,
 				       strerror(errno));
-		zc_stream_check_peer(_metadata, st);
+		peer_ret = zc_peer_finish(&st->peer, &st->rx,
+					  zc_slow_ms(ZC_NOTIFY_MS + ZC_RECV_MS) +
+					  2000);
 	}
 	fprintf(TH_LOG_STREAM,
 		"# %s: %llu sends, %u ids, %llu notifications, %llu COPIED, %llu zero-copy, %llu missing%s\n",
@@ -256,7 +262,10 @@ static inline void zc_stream_run(struct __test_metadata *_metadata,
 		(unsigned long long)st->t.copied,
 		(unsigned long long)st->t.zerocopy,
 		(unsigned long long)zc_tracker_missing(&st->t),
-		st->has_peer ? ", receiver got all" : "");
+		st->has_peer ? ", receiver checked" : "");
+	zc_assert_exact_once(_metadata, st);
+	if (st->has_peer)
+		zc_stream_check_peer(_metadata, st, peer_ret);
 }
 
 static inline void zc_stream_free(struct zc_stream *st)

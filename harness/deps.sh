@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Check, and as root install with apt, what the suite needs.
+#
+#   deps.sh              what building and running the suite needs
+#   deps.sh shellcheck   only shellcheck (make lint)
+#
+# Not root: prints exactly what to install.  Exits non-zero only when the
+# build itself cannot happen (compiler, make, kselftest headers); missing
+# runtime tools then make every test skip, which is the not-root outcome
+# anyway.
+set -u
+
+# ip and ethtool live in sbin, which a user PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# command:package, and whether the build needs it
+build_deps="gcc:gcc make:make tar:tar xz:xz-utils"
+run_deps="ip:iproute2 tc:iproute2 ethtool:ethtool timeout:coreutils"
+
+if [ $# -gt 0 ]; then
+	build_deps=
+	run_deps=
+	for d in "$@"; do
+		build_deps="$build_deps $d:$d"
+	done
+fi
+
+missing_build=
+missing_run=
+for dep in $build_deps; do
+	command -v "${dep%%:*}" >/dev/null || missing_build="$missing_build ${dep#*:}"
+done
+for dep in $run_deps; do
+	command -v "${dep%%:*}" >/dev/null || missing_run="$missing_run ${dep#*:}"
+done
+# The kselftest headers: from KSFT_DIR, the cache in build/, or the
+# linux-source-6.12 tarball (harness/provision.sh).
+if [ $# -eq 0 ] && [ -z "${KSFT_DIR:-}" ] &&
+   [ ! -f "$top/build/ksft/kselftest_harness.h" ] &&
+   [ ! -f /usr/src/linux-source-6.12.tar.xz ]; then
+	missing_build="$missing_build linux-source-6.12"
+fi
+
+# shellcheck disable=SC2086 # lists of package names
+pkgs=$(printf '%s\n' $missing_build $missing_run | sort -u | tr '\n' ' ')
+pkgs=${pkgs% }
+[ -n "$pkgs" ] || exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+	echo "# deps: installing $pkgs" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	# shellcheck disable=SC2086
+	if ! apt-get install -y -q $pkgs >&2; then
+		apt-get update -q >&2 &&
+		apt-get install -y -q $pkgs >&2 || exit 1
+	fi
+	exit 0
+fi
+
+echo "# deps: missing: $pkgs" >&2
+echo "# deps: install as root with: apt-get install -y $pkgs" >&2
+if [ -n "$missing_build" ]; then
+	echo "# deps: cannot build without:$missing_build" \
+	     "(or KSFT_DIR=<kernel tree> for the kselftest headers)" >&2
+	exit 1
+fi
+exit 0
