@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# sink: the sender's route leads out an ifb device, which drops everything
+# not redirected to it by tc.  Nothing ever delivers the data, so every
+# zerocopy send must complete as zero-copy.  UDP only: no peer would ever
+# ACK a TCP handshake.  ifb stands in for upstream's dummy device.
+#
+#   tx: ifb0 198.51.100.1/24 2001:db8:2::1/64, destinations .2 and ::2
+
+topo_sink_desc()
+{
+	echo "tx, egress to an ifb that drops, no receiver: expects zero-copy"
+}
+
+# topo_sink_env [TX_NS]: export the contract.
+topo_sink_env()
+{
+	export ZC_TOPO=sink ZC_TX_NS="${1:-}" ZC_RX_NS=''
+	export ZC_SRC4=198.51.100.1 ZC_DST4=198.51.100.2
+	export ZC_SRC6=2001:db8:2::1 ZC_DST6=2001:db8:2::2
+	export ZC_DEV=ifb0 ZC_EXPECT=zerocopy ZC_PROTOS=udp
+	export ZC_FIX_VERSION='' ZC_FIX_COMMIT=''
+}
+
+topo_sink_setup()
+{
+	local tx
+
+	zc_netns_add tx sink || return
+	zc_link_add "$tx" ifb0 ifb "CONFIG_IFB missing (ifb device)" || return
+	defer ip -n "$tx" link del ifb0
+	zc_addr_add "$tx" ifb0 198.51.100.1/24 2001:db8:2::1/64 || return
+	zc_link_up "$tx" ifb0 || return
+	topo_sink_env "$tx"
+}
