@@ -98,7 +98,7 @@ lint:
 	@$(TOP)/harness/deps.sh shellcheck
 	cd $(TOP) && shellcheck -x $(SH_FILES:$(TOP)/%=%)
 
-check: deps unit lint
+check: deps all unit lint
 	@$(TOP)/selftests/run_selftests.sh
 	@$(MAKE) --no-print-directory run_tests
 
