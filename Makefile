@@ -24,13 +24,14 @@ CFLAGS ?= -O2 -g
 # -Wno-clobbered: the upstream harness's TEST_F wrapper sets a local
 # between setjmp() and longjmp(); that header is not ours to fix.
 ZC_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-clobbered \
-	     -D_GNU_SOURCE -I$(TOP)/lib
+	     -I$(TOP)/lib
 
 ifneq ($(wildcard $(TOP)/../lib.mk $(TOP)/../kselftest_harness.h),)
 # ---- in-tree: tools/testing/selftests/<dir>, kselftest lib.mk conventions
 TEST_PROGS := run_tests.sh
 TEST_GEN_FILES := $(addprefix tests/,$(ZC_TESTS))
 TEST_FILES := settings netns harness
+EXTRA_CLEAN := $(OUTPUT)/libzc.a
 CFLAGS += $(ZC_CFLAGS) -I$(TOP)/..
 include ../lib.mk
 
@@ -49,7 +50,7 @@ KSFT_INC := $(shell $(TOP)/harness/provision.sh $(BUILD)/ksft 2>&2)
 ifeq ($(KSFT_INC),)
 $(error no kselftest headers: see the message above)
 endif
-override CFLAGS += $(ZC_CFLAGS) -I$(KSFT_INC)
+override CFLAGS += $(ZC_CFLAGS) -D_GNU_SOURCE -I$(KSFT_INC)
 
 LIB_OBJS := $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(ZC_TESTS))

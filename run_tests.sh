@@ -236,12 +236,12 @@ critical_end()
 	[ -z "$sig" ] || on_signal "$sig"
 }
 
-# relay_output COUNTS: copy a program's output (stdin) to stdout indented
+# relay_output COUNTS NAME: copy a program's output (stdin) to stdout indented
 # as a nested KTAP subtest, turning non-KTAP lines into diagnostics, and
 # write the counts of its top-level results to COUNTS when it ends.
 relay_output()
 {
-	local counts=$1 line pass=0 fail=0 skip=0 xfail=0 xpass=0 results=0
+	local counts=$1 name=$2 line pass=0 fail=0 skip=0 xfail=0 xpass=0 results=0
 	local plan=-1
 	local reason='' dir text
 	local re_ktap='^[[:space:]]*(K?TAP version [0-9]|[0-9]+\.\.[0-9]|'
@@ -257,6 +257,10 @@ relay_output()
 		line=${line%$'\r'}
 		if [[ $line =~ $re_ktap ]]; then
 			printf '        %s\n' "$line"
+			# Name the nested test, as KTAP's subtest header does.
+			[[ -z $name || ! $line =~ ^K?TAP\ version ]] ||
+				printf '        # Subtest: %s\n' "$name"
+			[[ ! $line =~ ^K?TAP\ version ]] || name=
 		elif [ -n "$line" ]; then
 			printf '        # %s\n' "$line"
 		else
@@ -403,7 +407,7 @@ run_program()
 	CUR_PROG=$name CUR_PROG_N=$n
 	rm -f "$fifo" "$ZC_TMP/counts"
 	mkfifo "$fifo" || return 1
-	relay_output "$ZC_TMP/counts" <"$fifo" &
+	relay_output "$ZC_TMP/counts" "$name" <"$fifo" &
 	PARSER_PID=$!
 	start=$SECONDS
 	"${cmd[@]}" >"$fifo" 2>&1 &
