@@ -177,9 +177,10 @@ static inline void zc_stream_check_peer(struct __test_metadata *_metadata,
 		       st->label, strerror(-ret),
 		       zc_peer_describe_status(&st->peer, status, sizeof(status)));
 	ASSERT_EQ(0U, rx->bad)
-		TH_LOG("%s: receiver saw %u corrupt %s, first at %lld",
+		TH_LOG("%s: receiver saw %u corrupt %s, the first at %s %lld",
 		       st->label, rx->bad,
-		       st->type == SOCK_DGRAM ? "datagrams" : "chunks",
+		       st->type == SOCK_DGRAM ? "datagrams" : "reads",
+		       st->type == SOCK_DGRAM ? "datagram" : "stream offset",
 		       (long long)rx->first_bad);
 	if (st->type == SOCK_DGRAM) {
 		ASSERT_EQ(0U, rx->duplicates)
@@ -256,13 +257,17 @@ static inline void zc_stream_run(struct __test_metadata *_metadata,
 					  2000);
 	}
 	fprintf(TH_LOG_STREAM,
-		"# %s: %llu sends, %u ids, %llu notifications, %llu COPIED, %llu zero-copy, %llu missing%s\n",
+		"# %s: %llu sends, %u ids, %llu notifications, %llu COPIED, %llu zero-copy, %llu missing",
 		st->label, (unsigned long long)st->s.calls, st->t.issued,
 		(unsigned long long)st->t.notifications,
 		(unsigned long long)st->t.copied,
 		(unsigned long long)st->t.zerocopy,
-		(unsigned long long)zc_tracker_missing(&st->t),
-		st->has_peer ? ", receiver checked" : "");
+		(unsigned long long)zc_tracker_missing(&st->t));
+	if (st->has_peer)
+		fprintf(TH_LOG_STREAM, "; receiver got %llu of %llu bytes",
+			(unsigned long long)st->rx.bytes,
+			(unsigned long long)st->s.bytes);
+	fprintf(TH_LOG_STREAM, "\n");
 	zc_assert_exact_once(_metadata, st);
 	if (st->has_peer)
 		zc_stream_check_peer(_metadata, st, peer_ret);

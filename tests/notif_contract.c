@@ -17,8 +17,10 @@
  *     older kernel is XFAIL;
  *   - TCP notifications coalesce into contiguous ranges with no gap;
  *     UDP may complete out of order, and its gaps are reported;
- *   - reading the error queue every few sends, a long stream never
- *     hits ENOBUFS (optmem charged to unread notifications);
+ *   - a long stream completes the same way, without ENOBUFS at the
+ *     namespace's default optmem; the error queue is read every 16
+ *     sends throughout, so unread notifications never exhaust optmem
+ *     (the upstream selftest's failure after dfa2f0483360);
  *   - the receiver, if any, gets every byte sent, verified in full.
  *
  * Run: ./run_tests.sh -T notif_contract (root; -t lo,veth,sink,forward)
@@ -148,14 +150,14 @@ TEST_F_TIMEOUT(notif, coalesces_ranges, 60)
 		       st->t.issued, DRAIN_EVERY);
 }
 
-TEST_F_TIMEOUT(notif, drains_long_stream, 60)
+TEST_F_TIMEOUT(notif, completes_long_stream, 60)
 {
 	struct zc_stream *st = &self->st;
 
 	st->sends = LONG_SENDS;
 	zc_stream_run(_metadata, st);
 	ASSERT_EQ(0ULL, st->s.enobufs)
-		TH_LOG("%s: ENOBUFS %llu times in %u sends although the error queue was read every %u sends",
+		TH_LOG("%s: ENOBUFS %llu times in %u sends, the error queue read every %u sends; likely cause: net.core.optmem_max or RLIMIT_MEMLOCK too small for the sends in flight",
 		       st->label, (unsigned long long)st->s.enobufs,
 		       LONG_SENDS, DRAIN_EVERY);
 }
