@@ -49,6 +49,32 @@ static int wait_readable(int fd, int64_t deadline)
 	return ret ? 0 : -ETIMEDOUT;
 }
 
+/*
+ * Child: the next read from @fd before @deadline.  Return: its length (0 at
+ * end of stream), or -1 after recording why in @r.
+ */
+static ssize_t recv_next(int fd, char *buf, size_t len, int64_t deadline,
+			 struct zc_peer_result *r, const char *waiting_for)
+{
+	ssize_t n;
+	int ret;
+
+	for (;;) {
+		ret = wait_readable(fd, deadline);
+		if (ret) {
+			set_why(r, -ret, waiting_for);
+			return -1;
+		}
+		n = recv(fd, buf, len, MSG_DONTWAIT);
+		if (n >= 0)
+			return n;
+		if (errno != EAGAIN && errno != EINTR) {
+			set_why(r, errno, "recv");
+			return -1;
+		}
+	}
+}
+
 static void recv_stream(int lfd, const struct zc_peer_spec *spec,
 			struct zc_peer_result *r, int64_t deadline)
 {
@@ -67,21 +93,9 @@ static void recv_stream(int lfd, const struct zc_peer_spec *spec,
 		set_why(r, errno, "accept");
 		return;
 	}
-	for (;;) {
-		ret = wait_readable(fd, deadline);
-		if (ret) {
-			set_why(r, -ret, "waiting for data");
-			break;
-		}
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			set_why(r, errno, "recv");
-			break;
-		}
-		if (n == 0)
-			break;	/* EOF: the sender is done */
+	/* Until EOF: the sender is done. */
+	while ((n = recv_next(fd, buf, sizeof(buf), deadline, r,
+			      "waiting for data")) > 0) {
 		bad = zc_verify(buf, n, r->bytes);
 		if (bad >= 0 && !r->bad++)
 			r->first_bad = r->bytes + bad;
@@ -100,7 +114,6 @@ static void recv_dgrams(int fd, const struct zc_peer_spec *spec,
 	uint32_t seq, unique = 0;
 	uint8_t *seen;
 	ssize_t n;
-	int ret;
 
 	seen = calloc(spec->datagrams ? spec->datagrams : 1, 1);
 	if (!seen) {
@@ -109,18 +122,10 @@ static void recv_dgrams(int fd, const struct zc_peer_spec *spec,
 	}
 	/* Every datagram arrived, intact or not: nothing more will. */
 	while (unique + r->bad < spec->datagrams) {
-		ret = wait_readable(fd, deadline);
-		if (ret) {
-			set_why(r, -ret, "waiting for datagrams");
+		n = recv_next(fd, buf, sizeof(buf), deadline, r,
+			      "waiting for datagrams");
+		if (n < 0)
 			break;
-		}
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			set_why(r, errno, "recv");
-			break;
-		}
 		r->datagrams++;
 		r->bytes += n;
 		if ((size_t)n != spec->size || n < 4) {
