@@ -37,9 +37,7 @@ static int reject(struct zc_errq *q, const char *fmt, ...)
 	return -EPROTO;
 }
 
-/* Validate one error-queue message and feed its range to @t. */
-static int parse_one(struct zc_errq *q, struct msghdr *msg,
-		     struct zc_tracker *t)
+int zc_errq_parse(struct zc_errq *q, struct msghdr *msg, struct zc_tracker *t)
 {
 	int level = q->family == AF_INET6 ? SOL_IPV6 : SOL_IP;
 	int type = q->family == AF_INET6 ? IPV6_RECVERR : IP_RECVERR;
@@ -99,7 +97,7 @@ int zc_errq_drain(int fd, struct zc_errq *q, struct zc_tracker *t)
 			return -errno;
 		}
 		for (i = 0; i < n; i++) {
-			if (parse_one(q, &msgs[i].msg_hdr, t))
+			if (zc_errq_parse(q, &msgs[i].msg_hdr, t))
 				ret = -EPROTO;
 			else
 				read++;

@@ -16,6 +16,7 @@
 #define ZC_ERRQUEUE_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "zc_tracker.h"
 
@@ -32,6 +33,15 @@ struct zc_errq {
  * zc_errq_init() - reset @q for a socket of @family
  */
 void zc_errq_init(struct zc_errq *q, int family);
+
+/**
+ * zc_errq_parse() - validate one error-queue message as received by
+ * recvmsg(MSG_ERRQUEUE) and feed its range to @t.  Counts it in
+ * @q->entries.
+ *
+ * Return: 0, or -EPROTO when it failed validation (@q->why says how).
+ */
+int zc_errq_parse(struct zc_errq *q, struct msghdr *msg, struct zc_tracker *t);
 
 /**
  * zc_errq_drain() - read every notification queued on @fd now, without

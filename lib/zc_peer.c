@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -226,19 +225,31 @@ static int read_msg(struct zc_peer *p, void *msg, size_t len, int64_t deadline)
 	return 0;
 }
 
+/*
+ * Wait until the child is gone, then reap it.  The child holds the only
+ * write end of the pipe, so the pipe reaches end of file when it exits:
+ * an exit notification that needs no pidfd (kernel 5.3, glibc 2.36).
+ */
 static void reap(struct zc_peer *p, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+	int64_t deadline = zc_now_ms() + timeout_ms;
+	char buf[256];
+	ssize_t n;
 
 	if (p->pid <= 0)
 		return;
-	/* The pidfd turns readable when the child exits. */
-	if (poll(&pfd, 1, timeout_ms) <= 0)
-		kill(p->pid, SIGKILL);
+	for (;;) {
+		if (wait_readable(p->pipe, deadline)) {
+			kill(p->pid, SIGKILL);
+			break;
+		}
+		n = read(p->pipe, buf, sizeof(buf));
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+	}
 	if (waitpid(p->pid, &p->status, 0) < 0)
 		p->status = -1;
 	p->pid = 0;
-	close(p->pidfd);
 	close(p->pipe);
 }
 
@@ -273,15 +284,6 @@ int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
 	}
 	close(fds[1]);
 	p->pipe = fds[0];
-	p->pidfd = pidfd_open(p->pid, 0);
-	if (p->pidfd < 0) {
-		ret = -errno;
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, NULL, 0);
-		close(p->pipe);
-		p->pid = 0;
-		return ret;
-	}
 	ret = read_msg(p, &ready, sizeof(ready),
 		       zc_now_ms() + ready_timeout_ms);
 	if (!ret && ready.err)

@@ -5,8 +5,9 @@
  * ephemeral port, tells the parent the port through a pipe once it can
  * receive, and then verifies every byte it receives against the pattern
  * (zc_pattern()).  It reports what it got through the same pipe.  The
- * parent never sleeps: it polls the pipe and the child's pidfd, with
- * deadlines, so a late receiver delays the test and a dead one fails it.
+ * parent never sleeps: it polls the pipe with deadlines, and the pipe's
+ * end of file says that the child exited, so a late receiver delays the
+ * test and a dead one fails it.
  */
 #ifndef ZC_PEER_H
 #define ZC_PEER_H
@@ -36,7 +37,6 @@ struct zc_peer_result {
 
 struct zc_peer {
 	pid_t pid;
-	int pidfd;
 	int pipe;		/* read end */
 	uint16_t port;
 	int status;		/* wait status once reaped, -1 before */
@@ -48,7 +48,7 @@ struct zc_peer {
  *
  * Return: 0 with @p->port set; -ETIMEDOUT when it was not ready in time
  * (it is killed); -ECHILD when it exited first (@p->status says how);
- * or -errno of pipe(), fork() or pidfd_open().
+ * or -errno of pipe() or fork().
  */
 int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
 		  int ready_timeout_ms);
