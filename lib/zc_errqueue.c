@@ -6,9 +6,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <linux/errqueue.h>
+#include <linux/sockios.h>
 
 #include "zc_errqueue.h"
 #include "zc_sys.h"
@@ -21,6 +25,32 @@ void zc_errq_init(struct zc_errq *q, int family)
 	q->family = family;
 }
 
+void zc_errq_log(struct zc_errq *q, struct zc_notif *log, size_t cap)
+{
+	q->log = log;
+	q->log_cap = cap;
+	q->log_len = 0;
+}
+
+/* Record the first problem seen, in words; later ones are only counted. */
+static void vnote(struct zc_errq *q, const char *fmt, va_list ap)
+{
+	if (!q->why[0])
+		vsnprintf(q->why, sizeof(q->why), fmt, ap);
+}
+
+static void note(struct zc_errq *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct zc_errq *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vnote(q, fmt, ap);
+	va_end(ap);
+}
+
 static int reject(struct zc_errq *q, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -29,11 +59,9 @@ static int reject(struct zc_errq *q, const char *fmt, ...)
 	va_list ap;
 
 	q->invalid++;
-	if (!q->why[0]) {
-		va_start(ap, fmt);
-		vsnprintf(q->why, sizeof(q->why), fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	vnote(q, fmt, ap);
+	va_end(ap);
 	return -EPROTO;
 }
 
@@ -73,6 +101,9 @@ int zc_errq_parse(struct zc_errq *q, struct msghdr *msg, struct zc_tracker *t)
 
 	copied = ee.ee_code & SO_EE_CODE_ZEROCOPY_COPIED;
 	q->flags |= zc_tracker_complete(t, ee.ee_info, ee.ee_data, copied);
+	if (q->log_len < q->log_cap)
+		q->log[q->log_len++] = (struct zc_notif){
+			ee.ee_info, ee.ee_data, copied };
 	return 0;
 }
 
@@ -94,6 +125,8 @@ int zc_errq_drain(int fd, struct zc_errq *q, struct zc_tracker *t)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
+			if (errno == EINTR)
+				continue;
 			return -errno;
 		}
 		for (i = 0; i < n; i++) {
@@ -108,26 +141,127 @@ int zc_errq_drain(int fd, struct zc_errq *q, struct zc_tracker *t)
 	return ret ? ret : read;
 }
 
-int zc_errq_wait(int fd, struct zc_errq *q, struct zc_tracker *t,
-		 int timeout_ms)
+int zc_errq_check(int fd, struct zc_errq *q, struct zc_tracker *t)
 {
-	int64_t deadline = zc_now_ms() + timeout_ms;
 	struct pollfd pfd = { .fd = fd, .events = 0 };
-	int ret;
+	socklen_t len = sizeof(int);
+	int read, ret, err = 0;
 
-	for (;;) {
-		ret = zc_errq_drain(fd, q, t);
-		if (ret < 0)
-			return ret;
-		if (!zc_tracker_missing(t))
-			return 0;
-		/* With events 0, poll still reports POLLERR while the error
-		 * queue holds an entry.
-		 */
-		ret = poll(&pfd, 1, zc_left_ms(deadline));
-		if (ret < 0 && errno != EINTR)
-			return -errno;
-		if (ret == 0)
-			return zc_tracker_missing(t) ? -ETIMEDOUT : 0;
+	read = zc_errq_drain(fd, q, t);
+	if (read < 0)
+		return read;
+	ret = poll(&pfd, 1, 0);
+	if (ret < 0)
+		return errno == EINTR ? read : -errno;
+	if (!ret || !(pfd.revents & POLLERR))
+		return read;
+	/*
+	 * POLLERR means a queued entry or sk_err.  This thread is the only
+	 * reader, so an entry queued before poll() is still there.
+	 */
+	ret = zc_errq_drain(fd, q, t);
+	if (ret)
+		return ret < 0 ? ret : read + ret;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return -errno;
+	if (err) {
+		q->sk_err = err;
+		note(q, "sk_err set on the socket: %s (SO_ERROR %d); an ICMP error or a reset reached it",
+		     strerror(err), err);
+		return -EIO;
 	}
+	note(q, "poll() raised POLLERR with nothing on the error queue and SO_ERROR 0");
+	return -ENOMSG;
+}
+
+long zc_outq(int fd)
+{
+	int n;
+
+	return ioctl(fd, SIOCOUTQ, &n) ? -errno : n;
+}
+
+static int wait_for(int fd, struct zc_errq *q, struct zc_tracker *t,
+		    const struct zc_wait *w, bool one)
+{
+	int64_t start = zc_now_ms(), cpu = zc_thread_cpu_ms();
+	int64_t end = start + w->max_ms, quiet_end = start + w->quiet_ms;
+	uint64_t missing = zc_tracker_missing(t);
+	struct epoll_event ev = { .events = EPOLLET };
+	int ep, ret, n;
+	long held;
+	bool woken = false;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -errno;
+	/* EPOLLERR and EPOLLHUP are always reported; edge-triggered, each
+	 * comes once per wakeup of the socket, not while it lasts.
+	 */
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+		ret = -errno;
+		close(ep);
+		return ret;
+	}
+	for (;;) {
+		ret = zc_errq_check(fd, q, t);
+		if (ret < 0)
+			break;
+		if (woken && !ret)
+			q->empty_wakeups++;
+		ret = 0;
+		if (zc_tracker_missing(t) < missing) {
+			if (one)
+				break;
+			missing = zc_tracker_missing(t);
+			quiet_end = zc_now_ms() + w->quiet_ms;
+		}
+		if (!missing)
+			break;
+		if (zc_now_ms() >= end) {
+			held = zc_outq(fd);
+			note(q, "%llu ids still missing after %d ms in all; the kernel holds %ld bytes of the socket (SIOCOUTQ)",
+			     (unsigned long long)missing, w->max_ms, held);
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (zc_now_ms() >= quiet_end) {
+			/* Data still held (in flight, unacknowledged, queued)
+			 * may yet complete: keep waiting, up to the bound.
+			 */
+			held = zc_outq(fd);
+			if (held <= 0) {
+				note(q, "%llu ids still missing and no notification for %d ms, with no data of the socket left in the kernel (SIOCOUTQ %ld): notifications lost",
+				     (unsigned long long)missing, w->quiet_ms,
+				     held);
+				ret = -ETIMEDOUT;
+				break;
+			}
+			quiet_end = zc_now_ms() + w->quiet_ms;
+		}
+		n = epoll_wait(ep, &ev, 1,
+			       zc_left_ms(quiet_end < end ? quiet_end : end));
+		if (n < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		woken = n > 0;
+		q->wakeups += woken;
+	}
+	close(ep);
+	q->wait_ms += zc_now_ms() - start;
+	q->wait_cpu_ms += zc_thread_cpu_ms() - cpu;
+	return ret;
+}
+
+int zc_errq_wait(int fd, struct zc_errq *q, struct zc_tracker *t,
+		 const struct zc_wait *w)
+{
+	return wait_for(fd, q, t, w, false);
+}
+
+int zc_errq_wait_one(int fd, struct zc_errq *q, struct zc_tracker *t,
+		     const struct zc_wait *w)
+{
+	return wait_for(fd, q, t, w, true);
 }

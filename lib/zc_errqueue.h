@@ -11,14 +11,30 @@
  *   - ee_origin SO_EE_ORIGIN_ZEROCOPY, ee_errno 0, ee_code 0 or
  *     SO_EE_CODE_ZEROCOPY_COPIED.
  * The range [ee_info, ee_data] then goes to zc_tracker_complete().
+ *
+ * Waits never spin and always end.  They sleep in epoll (edge-triggered,
+ * so a socket whose peer hung up does not wake them forever), and every
+ * wakeup is accounted.  A wait ends with a reason: all ids completed; no
+ * notification for a quiet period while the kernel held none of the
+ * socket's data (SIOCOUTQ 0: the notifications are lost); the overall
+ * bound; POLLERR with nothing to read; or sk_err set on the socket.
  */
 #ifndef ZC_ERRQUEUE_H
 #define ZC_ERRQUEUE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "zc_tracker.h"
+
+/* One valid notification, in the order it was read. */
+struct zc_notif {
+	uint32_t lo;
+	uint32_t hi;
+	bool copied;
+};
 
 /* What the reader saw, over all calls with the same struct. */
 struct zc_errq {
@@ -26,13 +42,34 @@ struct zc_errq {
 	uint64_t entries;	/* error-queue messages read */
 	uint64_t invalid;	/* ... rejected by validation */
 	unsigned int flags;	/* ZC_F_* the tracker returned, ORed */
-	char why[256];		/* the first rejection, in words */
+	char why[256];		/* the first problem, in words */
+	/* Optional: valid notifications in arrival order (zc_errq_log()). */
+	struct zc_notif *log;
+	size_t log_cap;
+	size_t log_len;
+	/* Waits: wakeups, those that brought nothing, time spent. */
+	uint64_t wakeups;
+	uint64_t empty_wakeups;
+	int64_t wait_ms;	/* wall clock */
+	int64_t wait_cpu_ms;	/* CPU time of the waiting thread */
+	int sk_err;		/* SO_ERROR found set, 0 if none */
 };
 
-/**
- * zc_errq_init() - reset @q for a socket of @family
- */
+/* Bounds of a wait, in milliseconds. */
+struct zc_wait {
+	int quiet_ms;	/* no notification for this long: give up, unless
+			 * the kernel still holds data of the socket */
+	int max_ms;	/* give up after this long in any case */
+};
+
+/** zc_errq_init() - reset @q for a socket of @family */
 void zc_errq_init(struct zc_errq *q, int family);
+
+/**
+ * zc_errq_log() - keep the next @cap valid notifications in @log, in the
+ * order they are read; later ones are counted but not kept.
+ */
+void zc_errq_log(struct zc_errq *q, struct zc_notif *log, size_t cap);
 
 /**
  * zc_errq_parse() - validate one error-queue message as received by
@@ -54,14 +91,42 @@ int zc_errq_parse(struct zc_errq *q, struct msghdr *msg, struct zc_tracker *t);
 int zc_errq_drain(int fd, struct zc_errq *q, struct zc_tracker *t);
 
 /**
- * zc_errq_wait() - drain @fd until every id issued to @t completed, waiting
- * with poll() for POLLERR (the error queue is not empty) in between.
- * @timeout_ms: bound on the whole wait
+ * zc_errq_check() - drain @fd, then make sure that the socket raises no
+ * POLLERR that the error queue does not explain.
  *
- * Return: 0 when nothing is missing, -ETIMEDOUT when ids are still missing
- * at the deadline, or an error of zc_errq_drain() or poll().
+ * Return: the number of notifications read; -EIO when sk_err was set
+ * (@q->sk_err has the error, which reading it cleared); -ENOMSG when
+ * POLLERR was raised with nothing to read and SO_ERROR 0; or an error
+ * of zc_errq_drain(), poll() or getsockopt().
+ */
+int zc_errq_check(int fd, struct zc_errq *q, struct zc_tracker *t);
+
+/**
+ * zc_errq_wait() - read notifications from @fd until every id issued to
+ * @t completed, sleeping until the socket signals an error-queue entry.
+ *
+ * Return: 0 when nothing is missing; -ETIMEDOUT when ids are still
+ * missing after @w->quiet_ms without a notification while the kernel held
+ * no data of the socket, or after @w->max_ms in all (@q->why says which
+ * and what was held); or an error of zc_errq_check() or epoll.
  */
 int zc_errq_wait(int fd, struct zc_errq *q, struct zc_tracker *t,
-		 int timeout_ms);
+		 const struct zc_wait *w);
+
+/**
+ * zc_errq_wait_one() - the same, but return 0 as soon as one more id
+ * completed (or none is missing): the wait for room after ENOBUFS.
+ */
+int zc_errq_wait_one(int fd, struct zc_errq *q, struct zc_tracker *t,
+		     const struct zc_wait *w);
+
+/**
+ * zc_outq() - bytes of @fd the kernel still holds (SIOCOUTQ): for TCP,
+ * sent but not acknowledged plus not yet sent; for UDP, datagrams not
+ * yet freed.
+ *
+ * Return: the count, or -errno.
+ */
+long zc_outq(int fd);
 
 #endif /* ZC_ERRQUEUE_H */

@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -84,6 +84,11 @@ int zc_set_zerocopy(int fd)
 	       -errno : 0;
 }
 
+bool zc_zerocopy_unsupported(int err)
+{
+	return err == -ENOPROTOOPT || err == -EOPNOTSUPP || err == -ZC_ENOTSUPP;
+}
+
 void zc_fill(void *buf, size_t len, uint64_t off)
 {
 	uint8_t *p = buf;
@@ -106,77 +111,93 @@ long zc_verify(const void *buf, size_t len, uint64_t off)
 
 void zc_sender_init(struct zc_sender *s, int fd, int family, int type,
 		    struct zc_tracker *t, unsigned int drain_every,
-		    int timeout_ms)
+		    const struct zc_wait *wait)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
 	s->type = type;
 	s->t = t;
-	s->drain_every = drain_every ? drain_every : 1;
-	s->timeout_ms = timeout_ms;
+	s->drain_every = drain_every;
+	s->wait = *wait;
 	zc_errq_init(&s->q, family);
 }
 
-static int drain(struct zc_sender *s)
+/*
+ * ENOBUFS: optmem or locked pages are short until a send completes and its
+ * notification is read.  Wait for one; give up when none can come or none
+ * came in time.  Return: 0 to try again, or -errno.
+ */
+static int make_room(struct zc_sender *s, int64_t *deadline)
 {
-	int ret = zc_errq_drain(s->fd, &s->q, s->t);
-
-	s->since_drain = 0;
-	return ret < 0 ? ret : 0;
-}
-
-/* ENOBUFS: optmem or locked pages are exhausted until completions come. */
-static int wait_for_completion(struct zc_sender *s, int64_t deadline)
-{
-	struct pollfd pfd = { .fd = s->fd, .events = 0 };
 	int ret;
 
-	ret = drain(s);
-	if (ret)
-		return ret;
-	if (!zc_left_ms(deadline))
-		return -ETIMEDOUT;
-	if (poll(&pfd, 1, zc_left_ms(deadline)) < 0 && errno != EINTR)
-		return -errno;
-	return drain(s);
+	s->enobufs++;
+	if (!*deadline)
+		*deadline = zc_now_ms() + s->wait.max_ms;
+	if (!zc_tracker_missing(s->t)) {
+		/* Nothing in flight: only unread notifications can help. */
+		ret = zc_errq_check(s->fd, &s->q, s->t);
+		if (ret > 0)
+			return 0;
+		if (!ret)
+			snprintf(s->why, sizeof(s->why),
+				 "ENOBUFS with no send in flight and no notification unread: net.core.optmem_max or RLIMIT_MEMLOCK is too small for one send");
+		return ret ? ret : -ENOBUFS;
+	}
+	ret = zc_errq_wait_one(s->fd, &s->q, s->t, &s->wait);
+	if (!ret && zc_now_ms() < *deadline)
+		return 0;
+	if (!ret || ret == -ETIMEDOUT) {
+		snprintf(s->why, sizeof(s->why),
+			 "ENOBUFS %llu times, and completions did not make room within %d ms%s%s",
+			 (unsigned long long)s->enobufs, s->wait.max_ms,
+			 s->q.why[0] ? ": " : "", s->q.why);
+		return -ENOBUFS;
+	}
+	return ret;
 }
 
 int zc_sender_send(struct zc_sender *s, const void *buf, size_t len)
 {
-	int64_t deadline = zc_now_ms() + s->timeout_ms;
+	int64_t deadline = 0;
 	const char *p = buf;
 	ssize_t n;
 	int ret;
 
-	do {
-		if (s->since_drain >= s->drain_every) {
-			ret = drain(s);
-			if (ret)
+	for (;;) {
+		if (s->drain_every && s->since_drain >= s->drain_every) {
+			ret = zc_errq_check(s->fd, &s->q, s->t);
+			if (ret < 0)
 				return ret;
+			s->since_drain = 0;
 		}
 		n = send(s->fd, p, len, MSG_ZEROCOPY);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != ENOBUFS)
-				return -errno;
-			s->enobufs++;
-			ret = wait_for_completion(s, deadline);
+		if (n < 0 && errno == EINTR) {
+			s->eintr++;
+			continue;
+		}
+		if (n < 0 && errno == ENOBUFS) {
+			ret = make_room(s, &deadline);
 			if (ret)
 				return ret;
 			continue;
 		}
-		/* A send the kernel accepted took one id, zero-length UDP
-		 * included (KERNEL-FACTS 3).
+		if (n < 0)
+			return -errno;
+		/* A call the kernel accepted took one id, zero-length UDP
+		 * included (KERNEL-FACTS 3); zero-length TCP takes none.
 		 */
-		ret = zc_tracker_issue(s->t, NULL);
-		if (ret)
-			return ret;
-		s->calls++;
-		s->since_drain++;
+		if (n || s->type != SOCK_STREAM) {
+			ret = zc_tracker_issue(s->t, NULL);
+			if (ret)
+				return ret;
+			s->calls++;
+			s->since_drain++;
+		}
 		s->bytes += n;
 		p += n;
 		len -= n;
-	} while (len && s->type == SOCK_STREAM);
-	return 0;
+		if (s->type != SOCK_STREAM || !len)
+			return 0;
+	}
 }

@@ -6,6 +6,7 @@
 #ifndef ZC_NET_H
 #define ZC_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -47,10 +48,21 @@ int zc_socket(int family, int type, int timeout_ms);
 /**
  * zc_set_zerocopy() - set SO_ZEROCOPY on @fd
  *
- * Return: 0, or -errno: -ENOPROTOOPT when the kernel lacks SO_ZEROCOPY
- * (before 4.14), -EOPNOTSUPP when the socket type does not support it.
+ * Return: 0, or -errno (see zc_zerocopy_unsupported()).
  */
 int zc_set_zerocopy(int fd);
+
+/* The kernel's ENOTSUPP, which never reached userspace's errno.h. */
+#define ZC_ENOTSUPP 524
+
+/**
+ * zc_zerocopy_unsupported() - whether -@err from zc_set_zerocopy() means
+ * "this kernel has no MSG_ZEROCOPY for this socket": ENOPROTOOPT before
+ * 4.14 (no SO_ZEROCOPY at all), ENOTSUPP (524) on UDP before 5.0 and for
+ * other types until it became EOPNOTSUPP, EOPNOTSUPP since.  Any other
+ * error is a failure.
+ */
+bool zc_zerocopy_unsupported(int err);
 
 /*
  * The bytes every test sends: byte @off of a stream.  Not periodic at any
@@ -79,34 +91,40 @@ struct zc_sender {
 	int type;
 	struct zc_tracker *t;
 	struct zc_errq q;
-	unsigned int drain_every;	/* read the error queue at least this often */
-	int timeout_ms;			/* bound on each wait for buffer space */
-	uint64_t calls;			/* successful send calls */
+	unsigned int drain_every;	/* read the error queue at least this
+					 * often; 0: never while sending */
+	struct zc_wait wait;		/* bounds of a wait for room (ENOBUFS) */
+	uint64_t calls;			/* send calls the kernel accepted */
 	uint64_t bytes;			/* bytes the kernel accepted */
-	uint64_t enobufs;		/* ENOBUFS seen and retried */
+	uint64_t enobufs;		/* ENOBUFS seen, waited for, retried */
+	uint64_t eintr;			/* EINTR seen and retried */
 	unsigned int since_drain;
+	char why[384];			/* why a send gave up */
 };
 
 /**
  * zc_sender_init() - account zero-copy sends on connected socket @fd (with
- * SO_ZEROCOPY set) in @t, reading the error queue every @drain_every sends.
+ * SO_ZEROCOPY set) in @t, reading the error queue every @drain_every sends
+ * (0: not while sending).
  */
 void zc_sender_init(struct zc_sender *s, int fd, int family, int type,
 		    struct zc_tracker *t, unsigned int drain_every,
-		    int timeout_ms);
+		    const struct zc_wait *wait);
 
 /**
  * zc_sender_send() - send all of @buf with MSG_ZEROCOPY: one call for a
  * datagram, as many as needed for a stream.  Each call the kernel accepts
- * takes one id, recorded in the tracker.  The error queue is read at least
- * every drain_every sends, so that unread notifications never exhaust
- * optmem (the ENOBUFS the upstream selftest hit after dfa2f0483360).  On
- * ENOBUFS, notifications are read and the send retried once one arrives,
- * until timeout_ms passes.
+ * takes one id, recorded in the tracker (a zero-length TCP send takes
+ * none).  The error queue is read every drain_every sends, so that unread
+ * notifications never exhaust optmem (the ENOBUFS the upstream selftest
+ * hit after dfa2f0483360), and a POLLERR it does not explain is an error.
+ * A call interrupted (EINTR) is repeated; on ENOBUFS the sender waits for
+ * a completion and repeats the call.  Both are counted.  Nothing is ever
+ * skipped: either all of @buf was sent, or an error is returned.
  *
- * Return: 0, -ETIMEDOUT when ENOBUFS persisted, -ENOSPC when the tracker
- * is full, -EPROTO when an error-queue entry was invalid (q.why), or the
- * -errno of send().
+ * Return: 0; -ENOBUFS when no completion came to make room within
+ * wait.max_ms, or none could come (s->why says which); -ENOSPC when the tracker is full; an error of zc_errq_check()
+ * (-EPROTO, -EIO, -ENOMSG); or the -errno of send().
  */
 int zc_sender_send(struct zc_sender *s, const void *buf, size_t len);
 

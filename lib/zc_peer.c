@@ -24,6 +24,7 @@
 struct peer_ready {
 	uint16_t port;
 	int err;
+	char what[64];		/* the step that failed with err */
 };
 
 static void set_why(struct zc_peer_result *r, int err, const char *what)
@@ -49,12 +50,13 @@ static int wait_readable(int fd, int64_t deadline)
 }
 
 /*
- * Child: the next read from @fd before @deadline.  Return: its length (0 at
- * end of stream), or -1 after recording why in @r.
+ * Child: the next read from @fd, waiting at most @idle_ms for it.
+ * Return: its length (0 at end of stream), or -1 after recording why in @r.
  */
-static ssize_t recv_next(int fd, char *buf, size_t len, int64_t deadline,
+static ssize_t recv_next(int fd, char *buf, size_t len, int idle_ms,
 			 struct zc_peer_result *r, const char *waiting_for)
 {
+	int64_t deadline = zc_now_ms() + idle_ms;
 	ssize_t n;
 	int ret;
 
@@ -75,14 +77,14 @@ static ssize_t recv_next(int fd, char *buf, size_t len, int64_t deadline,
 }
 
 static void recv_stream(int lfd, const struct zc_peer_spec *spec,
-			struct zc_peer_result *r, int64_t deadline)
+			struct zc_peer_result *r)
 {
 	static char buf[PEER_CHUNK];
 	ssize_t n;
 	long bad;
 	int fd, ret;
 
-	ret = wait_readable(lfd, deadline);
+	ret = wait_readable(lfd, zc_now_ms() + spec->idle_ms);
 	if (ret) {
 		set_why(r, -ret, "no connection to accept");
 		return;
@@ -93,7 +95,7 @@ static void recv_stream(int lfd, const struct zc_peer_spec *spec,
 		return;
 	}
 	/* Until EOF: the sender is done. */
-	while ((n = recv_next(fd, buf, sizeof(buf), deadline, r,
+	while ((n = recv_next(fd, buf, sizeof(buf), spec->idle_ms, r,
 			      "waiting for data")) > 0) {
 		bad = zc_verify(buf, n, r->bytes);
 		if (bad >= 0 && !r->bad++)
@@ -107,7 +109,7 @@ static void recv_stream(int lfd, const struct zc_peer_spec *spec,
 }
 
 static void recv_dgrams(int fd, const struct zc_peer_spec *spec,
-			struct zc_peer_result *r, int64_t deadline)
+			struct zc_peer_result *r)
 {
 	static char buf[PEER_CHUNK];
 	uint32_t seq, unique = 0;
@@ -121,7 +123,7 @@ static void recv_dgrams(int fd, const struct zc_peer_spec *spec,
 	}
 	/* Every datagram arrived, intact or not: nothing more will. */
 	while (unique + r->bad < spec->datagrams) {
-		n = recv_next(fd, buf, sizeof(buf), deadline, r,
+		n = recv_next(fd, buf, sizeof(buf), spec->idle_ms, r,
 			      "waiting for datagrams");
 		if (n < 0)
 			break;
@@ -152,40 +154,57 @@ static void peer_child(const struct zc_peer_spec *spec, int wfd)
 {
 	struct zc_peer_result r = { .first_bad = -1 };
 	struct peer_ready ready = { 0 };
-	int64_t deadline;
+	int fd, rcvbuf = PEER_RCVBUF, got = 0;
+	socklen_t len = sizeof(got);
 	struct zc_addr a;
-	int fd, rcvbuf = PEER_RCVBUF;
 
 	if (spec->netns) {
 		ready.err = -zc_netns_enter(spec->netns);
+		snprintf(ready.what, sizeof(ready.what), "setns(/run/netns/%s)",
+			 spec->netns);
 		if (ready.err)
 			goto fail;
 	}
-	fd = zc_socket(spec->family, spec->type, spec->timeout_ms);
+	fd = zc_socket(spec->family, spec->type, spec->idle_ms);
 	if (fd < 0) {
 		ready.err = -fd;
+		snprintf(ready.what, sizeof(ready.what), "socket");
 		goto fail;
 	}
 	/* Enough room that a datagram is never dropped for lack of it
-	 * (SO_RCVBUFFORCE: root, and no sysctl to change).
+	 * (SO_RCVBUFFORCE: root, and no sysctl to change).  Without it, a
+	 * drop here would look like data the kernel lost.
 	 */
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) ||
+	    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len)) {
+		ready.err = errno;
+		snprintf(ready.what, sizeof(ready.what), "SO_RCVBUFFORCE %d",
+			 rcvbuf);
+		goto fail;
+	}
+	if (got < rcvbuf) {
+		ready.err = ENOBUFS;
+		snprintf(ready.what, sizeof(ready.what),
+			 "SO_RCVBUFFORCE %d gave only %d bytes", rcvbuf, got);
+		goto fail;
+	}
 	zc_addr_any(&a, spec->family, 0);
 	if (bind(fd, (struct sockaddr *)&a.ss, a.len) ||
 	    getsockname(fd, (struct sockaddr *)&a.ss, &a.len) ||
 	    (spec->type == SOCK_STREAM && listen(fd, 1))) {
 		ready.err = errno;
+		snprintf(ready.what, sizeof(ready.what), "bind/listen");
 		goto fail;
 	}
 	ready.port = zc_addr_port(&a);
 	if (write(wfd, &ready, sizeof(ready)) != sizeof(ready))
 		_exit(1);
 
-	deadline = zc_now_ms() + spec->timeout_ms;
 	if (spec->type == SOCK_STREAM)
-		recv_stream(fd, spec, &r, deadline);
+		recv_stream(fd, spec, &r);
 	else
-		recv_dgrams(fd, spec, &r, deadline);
+		recv_dgrams(fd, spec, &r);
 	_exit(write(wfd, &r, sizeof(r)) == sizeof(r) ? 0 : 1);
 fail:
 	if (write(wfd, &ready, sizeof(ready)) != sizeof(ready))
@@ -286,8 +305,10 @@ int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
 	p->pipe = fds[0];
 	ret = read_msg(p, &ready, sizeof(ready),
 		       zc_now_ms() + ready_timeout_ms);
-	if (!ret && ready.err)
+	if (!ret && ready.err) {
 		ret = -ready.err;
+		snprintf(p->why, sizeof(p->why), "%s", ready.what);
+	}
 	if (ret) {
 		reap(p, ret == -ETIMEDOUT ? 0 : ready_timeout_ms);
 		return ret;

@@ -22,7 +22,8 @@ struct zc_peer_spec {
 	uint64_t bytes;		/* SOCK_STREAM: bytes expected */
 	uint32_t datagrams;	/* SOCK_DGRAM: datagrams expected ... */
 	uint32_t size;		/* ... each of this size */
-	int timeout_ms;		/* the child gives up receiving after this */
+	int idle_ms;		/* the child gives up after this long without
+				 * a connection or data */
 };
 
 struct zc_peer_result {
@@ -40,6 +41,8 @@ struct zc_peer {
 	int pipe;		/* read end */
 	uint16_t port;
 	int status;		/* wait status once reaped, -1 before */
+	char why[96];		/* what failed in the child before it was
+				 * ready, e.g. "setns(/run/netns/x)" */
 };
 
 /**
@@ -48,6 +51,7 @@ struct zc_peer {
  *
  * Return: 0 with @p->port set; -ETIMEDOUT when it was not ready in time
  * (it is killed); -ECHILD when it exited first (@p->status says how);
+ * the -errno of the child's failed step (@p->why names it);
  * or -errno of pipe() or fork().
  */
 int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,

@@ -22,6 +22,14 @@ int64_t zc_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t zc_thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int zc_slow_ms(int ms)
 {
 	const char *slow = getenv("KSFT_MACHINE_SLOW");
@@ -54,6 +62,31 @@ int zc_netns_enter(const char *name)
 	if (setns(fd, CLONE_NEWNET))
 		ret = -errno;
 	close(fd);
+	return ret;
+}
+
+int zc_netns_open(const char *name, const char *path, int flags)
+{
+	int self, fd, ret;
+
+	if (!name || !*name) {
+		fd = open(path, flags | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	ret = zc_netns_enter(name);
+	if (ret) {
+		close(self);
+		return ret;
+	}
+	fd = open(path, flags | O_CLOEXEC);
+	ret = fd < 0 ? -errno : fd;
+	/* Not coming back would send the test's traffic from elsewhere. */
+	if (setns(self, CLONE_NEWNET))
+		abort();
+	close(self);
 	return ret;
 }
 

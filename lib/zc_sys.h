@@ -24,6 +24,9 @@ int zc_slow_ms(int ms);
  */
 int zc_left_ms(int64_t deadline);
 
+/** zc_thread_cpu_ms() - CPU time of the calling thread in milliseconds */
+int64_t zc_thread_cpu_ms(void);
+
 /**
  * zc_netns_enter() - move the calling thread into the named network
  * namespace, /run/netns/@name (as made by `ip netns add`).
@@ -31,6 +34,16 @@ int zc_left_ms(int64_t deadline);
  * Return: 0, or -errno from open() or setns().
  */
 int zc_netns_enter(const char *name);
+
+/**
+ * zc_netns_open() - open @path as the named network namespace sees it:
+ * enter /run/netns/@name, open, and come back to the caller's namespace.
+ * Files such as /proc/self/net/dev stay bound to the namespace they were
+ * opened in.  @name NULL or empty opens in the caller's own namespace.
+ *
+ * Return: the descriptor, or -errno.
+ */
+int zc_netns_open(const char *name, const char *path, int flags);
 
 /**
  * zc_netns_is() - whether the caller's network namespace is the named one,

@@ -33,6 +33,13 @@ int zc_topo_load(struct zc_topo *t, const char **bad)
 	t->protos = zc_getenv("ZC_PROTOS", NULL);
 	t->fix_version = zc_getenv("ZC_FIX_VERSION", NULL);
 	t->fix_commit = zc_getenv("ZC_FIX_COMMIT", "(commit not named)");
+	t->drop_ns = zc_getenv("ZC_DROP_NS", NULL);
+	t->drop_dev = zc_getenv("ZC_DROP_DEV", NULL);
+	t->fwd_ns = zc_getenv("ZC_FWD_NS", NULL);
+	t->sync = !strcmp(zc_getenv("ZC_SYNC", "no"), "yes");
+	*bad = "ZC_DROP_DEV";
+	if (!t->drop_ns != !t->drop_dev)
+		return -EINVAL;
 	expect = zc_getenv("ZC_EXPECT", NULL);
 	*bad = "ZC_EXPECT";
 	if (!strcmp(expect, "copied"))

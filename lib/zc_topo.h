@@ -19,6 +19,11 @@ struct zc_topo {
 	bool expect_copied;	/* ZC_EXPECT=copied (else zerocopy) */
 	const char *fix_version;/* ZC_FIX_VERSION, NULL if none */
 	const char *fix_commit;	/* ZC_FIX_COMMIT */
+	const char *drop_ns;	/* ZC_DROP_NS: where packets are dropped ... */
+	const char *drop_dev;	/* ZC_DROP_DEV: ... by this device; NULL: none */
+	const char *fwd_ns;	/* ZC_FWD_NS: the forwarder's, NULL if none */
+	bool sync;		/* ZC_SYNC=yes: a send completes before it
+				 * returns */
 };
 
 /**

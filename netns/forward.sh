@@ -16,7 +16,7 @@ topo_forward_desc()
 	echo "tx -veth- fwd (forwarding) -> ifb that drops: expects zero-copy"
 }
 
-# topo_forward_env [TX_NS]: export the contract.
+# topo_forward_env [TX_NS FWD_NS]: export the contract.
 topo_forward_env()
 {
 	export ZC_TOPO=forward ZC_TX_NS="${1:-}" ZC_RX_NS=''
@@ -25,6 +25,7 @@ topo_forward_env()
 	export ZC_DEV=veth0 ZC_EXPECT=zerocopy ZC_PROTOS=udp
 	export ZC_FIX_VERSION=6.17
 	export ZC_FIX_COMMIT='d2527ad3a9e1 ("net: preserve MSG_ZEROCOPY with forwarding")'
+	export ZC_DROP_NS="${2:-}" ZC_DROP_DEV=ifb0 ZC_FWD_NS="${2:-}" ZC_SYNC=no
 }
 
 topo_forward_setup()
@@ -45,8 +46,9 @@ topo_forward_setup()
 	zc_addr_add "$fwd" ifb0 198.51.100.1/24 2001:db8:3::1/64 || return
 	ip -n "$fwd" link set veth1 up || return
 	zc_link_up "$tx" veth0 || return
+	tc -n "$fwd" qdisc replace dev ifb0 root noqueue || return
 	zc_link_up "$fwd" veth1 ifb0 || return
 	ip -n "$tx" route add 198.51.100.0/24 via 192.0.2.2 || return
 	ip -n "$tx" -6 route add 2001:db8:3::/64 via 2001:db8:1::2 || return
-	topo_forward_env "$tx"
+	topo_forward_env "$tx" "$fwd"
 }

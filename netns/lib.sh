@@ -20,6 +20,13 @@
 #   ZC_EXPECT       what a zerocopy send on this path must report:
 #                   "copied" (SO_EE_CODE_ZEROCOPY_COPIED) or "zerocopy"
 #   ZC_PROTOS       protocols the path supports, subset of "udp tcp"
+#   ZC_DROP_NS      namespace of the device that drops the packets at the
+#   ZC_DROP_DEV     end of the path (sink, forward), empty when a receiver
+#                   gets them: its counters prove that they got there
+#   ZC_FWD_NS       the forwarder's namespace (forward), else empty
+#   ZC_SYNC         "yes" when every send completes before send() returns
+#                   (sink: noqueue, and the ifb drops in the sender's
+#                   context), else "no"
 #   ZC_FIX_VERSION  kernel version with the fix ZC_EXPECT relies on, and
 #   ZC_FIX_COMMIT   that fix as 'sha ("subject")'; both empty unless a
 #                   known kernel fix matters.  On an older kernel a
@@ -30,7 +37,8 @@
 # namespaces, so that the tests report their own skip.
 
 ZC_CONTRACT_VARS="ZC_TOPO ZC_TX_NS ZC_RX_NS ZC_SRC4 ZC_SRC6 ZC_DST4 ZC_DST6
-ZC_DEV ZC_EXPECT ZC_PROTOS ZC_FIX_VERSION ZC_FIX_COMMIT"
+ZC_DEV ZC_EXPECT ZC_PROTOS ZC_DROP_NS ZC_DROP_DEV ZC_FWD_NS ZC_SYNC
+ZC_FIX_VERSION ZC_FIX_COMMIT"
 
 # Undo commands, oldest first, and the stack depth at each open scope.
 ZC_DEFER_CMDS=()

@@ -21,6 +21,7 @@ topo_sink_env()
 	export ZC_SRC6=2001:db8:2::1 ZC_DST6=2001:db8:2::2
 	export ZC_DEV=ifb0 ZC_EXPECT=zerocopy ZC_PROTOS=udp
 	export ZC_FIX_VERSION='' ZC_FIX_COMMIT=''
+	export ZC_DROP_NS="${1:-}" ZC_DROP_DEV=ifb0 ZC_FWD_NS='' ZC_SYNC=yes
 }
 
 topo_sink_setup()
@@ -31,6 +32,8 @@ topo_sink_setup()
 	zc_link_add "$tx" ifb0 ifb "CONFIG_IFB missing (ifb device)" || return
 	defer ip -n "$tx" link del ifb0
 	zc_addr_add "$tx" ifb0 198.51.100.1/24 2001:db8:2::1/64 || return
+	# noqueue: a datagram is dropped in the sender's own send() call.
+	tc -n "$tx" qdisc replace dev ifb0 root noqueue || return
 	zc_link_up "$tx" ifb0 || return
 	topo_sink_env "$tx"
 }

@@ -20,6 +20,7 @@ topo_veth_env()
 	export ZC_SRC6=2001:db8:1::1 ZC_DST6=2001:db8:1::2
 	export ZC_DEV=veth0 ZC_EXPECT=copied ZC_PROTOS="udp tcp"
 	export ZC_FIX_VERSION='' ZC_FIX_COMMIT=''
+	export ZC_DROP_NS='' ZC_DROP_DEV='' ZC_FWD_NS='' ZC_SYNC=no
 }
 
 topo_veth_setup()

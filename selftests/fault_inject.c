@@ -2,37 +2,85 @@
 /*
  * fault_inject.so: an LD_PRELOAD library that makes the kernel, or the
  * receiver, misbehave on purpose, so that the suite's self-tests can check
- * that every such fault fails the test, with a message that says so.
- * The tests are linked dynamically for this reason: libzc reads the error
- * queue with libc recvmmsg() and the receiver uses bind() and recv().
+ * that every such fault fails the test, within seconds, with a message
+ * that names it.  The tests are linked dynamically for this reason: libzc
+ * reads the error queue with libc recvmmsg(), waits with poll(), reads
+ * SO_ERROR with getsockopt() and sends with send(); the receiver binds
+ * and calls recv().
  *
- * ZC_FAULT selects one fault:
- *   errq_drop     the first notification read is lost
- *   errq_dup      the first notification read is delivered twice
- *   errq_unknown  the first notification names ids 1000 higher
- *   errq_ctrunc   the first notification comes with MSG_CTRUNC
- *   peer_late     the receiver binds 1.5 s late (must still pass)
- *   peer_die      the receiver dies before it is ready
- *   peer_die_mid  the receiver dies after its first recv()
- *   peer_corrupt  the receiver sees one byte flipped
- * Only the sender reads error queues and only the receiver binds and calls
- * recv(), so each fault hits one side.
+ * It acts only in the processes of the test programs (ZC_FAULT_TARGETS,
+ * default "notif_contract", matched against the program name), so that
+ * it can be preloaded into a whole run_tests.sh run without touching ip,
+ * tc or the shell.  Each test is a fresh fork, so each fault strikes once
+ * per test.  ZC_FAULT selects one fault:
+ *
+ *   errq_drop      the first notification is lost
+ *   errq_dup       the first notification is delivered twice
+ *   errq_drop_dup  the first is lost, the second delivered twice: the
+ *                  number of ids completed still balances
+ *   errq_stop      every notification after the first two is lost
+ *   errq_unknown   the first notification names ids 1000 higher
+ *   errq_shift     the first notification's range is shifted up by one
+ *   errq_swap      ee_info and ee_data swapped in the first range of
+ *                  more than one id
+ *   errq_copied    the COPIED bit of the first notification flipped
+ *   errq_errno     the first notification carries ee_errno EIO
+ *   errq_origin    the first notification has ee_origin LOCAL
+ *   errq_ctrunc    the first notification comes with MSG_CTRUNC
+ *   errq_reorder   the first two notifications swap places, and TCP_INFO
+ *                  shows no retransmission that would explain it
+ *   pollerr_empty  poll() raises POLLERR with nothing to read
+ *   sk_err         after the 100th send, sk_err is set (SO_ERROR
+ *                  ECONNRESET, and POLLERR until it is read)
+ *   send_eintr     the 10th send fails with EINTR, once
+ *   send_enobufs   the 10th send fails with ENOBUFS, once
+ *   send_short     every stream send of more than 1000 bytes is cut
+ *                  short by 1000 (a short write)
+ *   peer_late      the receiver binds 1.5 s late (must still pass)
+ *   peer_die       the receiver dies before it is ready
+ *   peer_die_mid   the receiver dies after its first recv()
+ *   peer_corrupt   the receiver sees one byte flipped
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <linux/errqueue.h>
+
+#ifndef MSG_ZEROCOPY
+#define MSG_ZEROCOPY 0x4000000
+#endif
+
+static const char *fault;	/* NULL: this process is left alone */
+
+__attribute__((constructor)) static void fault_init(void)
+{
+	const char *targets = getenv("ZC_FAULT_TARGETS");
+	const char *me = program_invocation_short_name;
+	size_t n = strlen(me);
+	const char *p;
+
+	if (!targets || !*targets)
+		targets = "notif_contract";
+	for (p = strstr(targets, me); p; p = strstr(p + 1, me))
+		if ((p == targets || p[-1] == ' ' || p[-1] == ',') &&
+		    (p[n] == '\0' || p[n] == ' ' || p[n] == ','))
+			break;
+	if (p)
+		fault = getenv("ZC_FAULT");
+}
 
 static bool fault_is(const char *name)
 {
-	const char *f = getenv("ZC_FAULT");
-
-	return f && !strcmp(f, name);
+	return fault && !strcmp(fault, name);
 }
 
 static void *next_sym(const char *name)
@@ -44,42 +92,134 @@ static void *next_sym(const char *name)
 	return sym;
 }
 
-/* The first sock_extended_err of an error-queue message. */
-static struct sock_extended_err *ee_of(struct msghdr *msg)
+/* ---- error queue: a fault acts on each notification in turn ---- */
+
+#define MAX_HELD 4
+#define CTL_LEN 128
+
+/* One error-queue message, as the application would have received it. */
+struct entry {
+	char control[CTL_LEN];
+	size_t controllen;
+	int flags;
+};
+
+static struct entry held[MAX_HELD];	/* delivered before the next ones */
+static unsigned int nr_held;
+static unsigned int seen;		/* notifications from the kernel */
+static bool done;
+
+static struct sock_extended_err *ee_of(struct entry *e)
 {
-	struct cmsghdr *cm = CMSG_FIRSTHDR(msg);
+	struct msghdr msg = {
+		.msg_control = e->control,
+		.msg_controllen = e->controllen,
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
 	return cm ? (struct sock_extended_err *)CMSG_DATA(cm) : NULL;
 }
 
-static void copy_msg(struct msghdr *to, const struct msghdr *from)
+static void hold(const struct entry *e)
 {
-	memcpy(to->msg_control, from->msg_control, from->msg_controllen);
-	to->msg_controllen = from->msg_controllen;
-	to->msg_flags = from->msg_flags;
+	if (nr_held < MAX_HELD)
+		held[nr_held++] = *e;
 }
 
-/* Apply the error-queue fault to the @n entries read; return the new count. */
-static int errq_fault(struct mmsghdr *msgs, unsigned int vlen, int n)
+/*
+ * Turn notification @e (the kernel's seen-th) into what the application
+ * gets: kept, changed, dropped, doubled (both through held[]).
+ */
+static void mangle(struct entry *e)
 {
-	struct sock_extended_err *ee;
-	int i;
+	struct sock_extended_err *ee = ee_of(e);
+	static struct entry first;
+	uint32_t tmp;
 
+	seen++;
+	if (fault_is("errq_stop")) {
+		if (seen <= 2)
+			hold(e);
+		return;
+	}
+	if (done || !ee) {
+		hold(e);
+		return;
+	}
 	if (fault_is("errq_drop")) {
-		for (i = 0; i < n - 1; i++)
-			copy_msg(&msgs[i].msg_hdr, &msgs[i + 1].msg_hdr);
-		return n - 1;
+		done = true;
+		return;
 	}
 	if (fault_is("errq_dup")) {
-		copy_msg(&msgs[n].msg_hdr, &msgs[0].msg_hdr);
-		return n + 1;
+		done = true;
+		hold(e);
+		hold(e);
+		return;
 	}
-	if (fault_is("errq_unknown") && (ee = ee_of(&msgs[0].msg_hdr))) {
+	if (fault_is("errq_drop_dup")) {
+		if (seen == 1)
+			return;
+		done = true;
+		hold(e);
+		hold(e);
+		return;
+	}
+	if (fault_is("errq_reorder")) {
+		if (seen == 1) {
+			first = *e;
+			return;
+		}
+		done = true;
+		hold(e);
+		hold(&first);
+		return;
+	}
+	if (fault_is("errq_swap")) {
+		if (ee->ee_info == ee->ee_data) {
+			hold(e);
+			return;
+		}
+		tmp = ee->ee_info;
+		ee->ee_info = ee->ee_data;
+		ee->ee_data = tmp;
+	} else if (fault_is("errq_unknown")) {
 		ee->ee_info += 1000;
 		ee->ee_data += 1000;
+	} else if (fault_is("errq_shift")) {
+		ee->ee_info++;
+		ee->ee_data++;
+	} else if (fault_is("errq_copied")) {
+		ee->ee_code ^= SO_EE_CODE_ZEROCOPY_COPIED;
+	} else if (fault_is("errq_errno")) {
+		ee->ee_errno = EIO;
+	} else if (fault_is("errq_origin")) {
+		ee->ee_origin = SO_EE_ORIGIN_LOCAL;
+	} else if (fault_is("errq_ctrunc")) {
+		e->flags |= MSG_CTRUNC;
 	}
-	if (fault_is("errq_ctrunc"))
-		msgs[0].msg_hdr.msg_flags |= MSG_CTRUNC;
+	done = true;
+	hold(e);
+}
+
+/* Hand out what is held, in order, into the caller's messages. */
+static int deliver(struct mmsghdr *msgs, unsigned int vlen)
+{
+	unsigned int i, n = 0;
+	struct msghdr *m;
+
+	while (n < vlen && n < nr_held) {
+		m = &msgs[n].msg_hdr;
+		if (m->msg_controllen < held[n].controllen)
+			break;
+		memcpy(m->msg_control, held[n].control, held[n].controllen);
+		m->msg_controllen = held[n].controllen;
+		m->msg_flags = held[n].flags;
+		msgs[n].msg_len = 0;
+		n++;
+	}
+	for (i = n; i < nr_held; i++)
+		held[i - n] = held[i];
+	nr_held -= n;
 	return n;
 }
 
@@ -88,25 +228,107 @@ int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
 {
 	static int (*real)(int, struct mmsghdr *, unsigned int, int,
 			   struct timespec *);
-	static bool done;
-	const char *f = getenv("ZC_FAULT");
+	struct mmsghdr one;
+	struct entry e;
 	int n;
 
 	if (!real)
 		real = next_sym("recvmmsg");
-	n = real(fd, msgs, vlen, flags, timeout);
-	/* Once, on the first batch with room to add an entry (errq_dup). */
-	if (done || n <= 0 || (unsigned int)n >= vlen ||
-	    !(flags & MSG_ERRQUEUE) || !f || strncmp(f, "errq_", 5))
-		return n;
-	done = true;
-	n = errq_fault(msgs, vlen, n);
-	if (n == 0) {
+	if (!fault || strncmp(fault, "errq_", 5) || !(flags & MSG_ERRQUEUE))
+		return real(fd, msgs, vlen, flags, timeout);
+	/* Read the kernel's entries one at a time while room is left. */
+	while (nr_held < MAX_HELD - 1) {
+		memset(&one, 0, sizeof(one));
+		one.msg_hdr.msg_control = e.control;
+		one.msg_hdr.msg_controllen = sizeof(e.control);
+		n = real(fd, &one, 1, flags | MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		e.controllen = one.msg_hdr.msg_controllen;
+		e.flags = one.msg_hdr.msg_flags;
+		mangle(&e);
+	}
+	n = deliver(msgs, vlen);
+	if (!n) {
 		errno = EAGAIN;
 		return -1;
 	}
 	return n;
 }
+
+/* ---- sk_err and POLLERR ---- */
+
+static unsigned int sends;
+static bool sk_err_pending;
+
+int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	static int (*real)(struct pollfd *, nfds_t, int);
+	bool fake = fault_is("pollerr_empty") || sk_err_pending;
+	nfds_t i;
+	int n;
+
+	if (!real)
+		real = next_sym("poll");
+	/* Only the sender's error-queue checks poll with events 0. */
+	if (!fake || nfds != 1 || fds[0].events)
+		return real(fds, nfds, timeout);
+	n = real(fds, nfds, 0);
+	for (i = 0; i < nfds; i++)
+		fds[i].revents |= POLLERR;
+	return n < 0 ? n : 1;
+}
+
+int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	static int (*real)(int, int, int, void *, socklen_t *);
+	int ret;
+
+	if (!real)
+		real = next_sym("getsockopt");
+	if (sk_err_pending && level == SOL_SOCKET && name == SO_ERROR &&
+	    *len >= sizeof(int)) {
+		sk_err_pending = false;
+		*(int *)val = ECONNRESET;
+		*len = sizeof(int);
+		return 0;
+	}
+	ret = real(fd, level, name, val, len);
+	if (!ret && fault_is("errq_reorder") && level == IPPROTO_TCP &&
+	    name == TCP_INFO && *len >= sizeof(struct tcp_info))
+		((struct tcp_info *)val)->tcpi_total_retrans = 0;
+	return ret;
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	static ssize_t (*real)(int, const void *, size_t, int);
+	int type = 0;
+	socklen_t tlen = sizeof(type);
+
+	if (!real)
+		real = next_sym("send");
+	if (fault && (flags & MSG_ZEROCOPY)) {
+		sends++;
+		if (sends == 10 && fault_is("send_eintr")) {
+			errno = EINTR;
+			return -1;
+		}
+		if (sends == 10 && fault_is("send_enobufs")) {
+			errno = ENOBUFS;
+			return -1;
+		}
+		if (sends == 100 && fault_is("sk_err"))
+			sk_err_pending = true;
+		if (fault_is("send_short") && len > 1000 &&
+		    !getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) &&
+		    type == SOCK_STREAM)
+			len -= 1000;
+	}
+	return real(fd, buf, len, flags);
+}
+
+/* ---- the receiver ---- */
 
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
@@ -131,7 +353,7 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 	if (!real)
 		real = next_sym("recv");
 	n = real(fd, buf, len, flags);
-	if (n <= 0)
+	if (n <= 0 || !fault)
 		return n;
 	if (fault_is("peer_die_mid") && calls++)
 		_exit(5);
