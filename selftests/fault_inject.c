@@ -18,6 +18,11 @@
  * Only the sender reads error queues and only the receiver binds and calls
  * recv(), so each fault hits one side.
  */
+/* RTLD_NEXT and struct mmsghdr need _GNU_SOURCE, which
+ * older kernel trees' lib.mk does not define. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
