@@ -17,6 +17,10 @@
 #ifndef MSG_ZEROCOPY
 #define MSG_ZEROCOPY 0x4000000
 #endif
+/* The kernel-internal ENOTSUPP, not in <errno.h>: SO_ZEROCOPY on a socket
+ * type without support returns it from 4.14 to 5.17 (UDP before 5.0).
+ */
+#define ZC_KERNEL_ENOTSUPP 524
 
 int zc_addr_parse(struct zc_addr *a, const char *ip, uint16_t port)
 {
@@ -80,8 +84,9 @@ int zc_set_zerocopy(int fd)
 {
 	int one = 1;
 
-	return setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) ?
-	       -errno : 0;
+	if (!setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)))
+		return 0;
+	return errno == ZC_KERNEL_ENOTSUPP ? -EOPNOTSUPP : -errno;
 }
 
 void zc_fill(void *buf, size_t len, uint64_t off)

@@ -48,7 +48,9 @@ int zc_socket(int family, int type, int timeout_ms);
  * zc_set_zerocopy() - set SO_ZEROCOPY on @fd
  *
  * Return: 0, or -errno: -ENOPROTOOPT when the kernel lacks SO_ZEROCOPY
- * (before 4.14), -EOPNOTSUPP when the socket type does not support it.
+ * (before 4.14), -EOPNOTSUPP when the socket type does not support it
+ * (UDP before 5.0); kernels 4.14 to 5.17 say so with their internal
+ * ENOTSUPP (524), returned as -EOPNOTSUPP too.
  */
 int zc_set_zerocopy(int fd);
 
