@@ -10,7 +10,8 @@
 # ROOT is a directory holding a root file system with gcc and libc headers
 # (debootstrap --variant=minbase --include=gcc,make,libc6-dev,xz-utils,tar),
 # entered with chroot(8), so as root; "/" builds on this machine instead.
-# Keep the roots outside this repository.
+# Keep the roots outside this repository.  --bootstrap also installs what
+# --run needs (iproute2, procps, ethtool, kmod).
 #
 # What is built, from the working tree as it is (uncommitted edits too):
 #   lib/*.c                     into libzc.a
@@ -35,6 +36,12 @@
 #   --keep            keep the scratch directories, and print where
 #   --src DIR         build the sources of another checkout of this suite
 #                     (read only; its headers still come from this one)
+#   --run             then also build the whole tree with its Makefile and
+#                     run ./run_tests.sh inside ROOT, with ROOT's bash,
+#                     iproute2 and procps, against this machine's kernel
+#                     (in a private mount namespace, with its own /proc,
+#                     /sys and /run); CHECK_RUN_ARGS are run_tests.sh's
+#                     arguments, e.g. "-t lo,veth"
 # Environment:
 #   CHECK_CFLAGS      compiler flags (default: the Makefile's warnings, -O2)
 #   CHECK_CC          compiler inside the root (gcc)
@@ -65,13 +72,14 @@ die() {
 
 # ---- inside the root: compile and link, report per file ---------------
 #
-# inner SCRATCH MAXLINES GNU_SOURCE(0|1): sources in SCRATCH/src, headers in
-# SCRATCH/ksft, output in SCRATCH/out.  Prints one line per file:
+# inner SCRATCH MAXLINES GNU_SOURCE(0|1) RUN(0|1): sources in SCRATCH/src,
+# headers in SCRATCH/ksft, output in SCRATCH/out, the whole tree in
+# SCRATCH/tree for RUN.  Prints one line per file:
 #   ok|warn|FAIL|skip <path> [why]
 # followed by that file's diagnostics (indented), and a last line
 #   result <ok|FAIL> <built> <warned> <failed> <skipped>
 inner() {
-	local scratch=$1 maxlines=$2 gnu=$3
+	local scratch=$1 maxlines=$2 gnu=$3 run=$4
 	local cc=${CHECK_CC:-gcc} src out log f obj kind
 	local built=0 warned=0 failed=0 skipped=0 lib_ok=1
 	local -a cflags defs
@@ -190,9 +198,39 @@ inner() {
 		report "$(status_of "$log")" "$f" "$log" "$kind"
 	done
 
+	if [ "$run" = 1 ] && [ "$failed" -eq 0 ]; then
+		run_suite "$scratch" "$maxlines" || failed=$((failed + 1))
+	fi
+
 	local verdict=ok
 	[ "$failed" -eq 0 ] || verdict=FAIL
 	echo "result $verdict $built $warned $failed $skipped"
+}
+
+# run_suite SCRATCH MAXLINES: make all and ./run_tests.sh in SCRATCH/tree;
+# prints "run ok|FAIL ..." and the run's last lines; 0 when both passed.
+run_suite() {
+	local tree=$1/tree log=$1/run.log rc=0 n
+	local -a args
+
+	read -r -a args <<<"${CHECK_RUN_ARGS:-}"
+	cd "$tree"
+	if ! KSFT_DIR=$1/ksft make -s all >"$log" 2>&1; then
+		echo "run FAIL make all"
+		tail -n "$2" "$log" | sed 's/^/    /'
+		return 1
+	fi
+	./run_tests.sh "${args[@]}" >"$log" 2>&1 || rc=$?
+	n=$(grep -c '^\(not \)\{0,1\}ok ' "$log") || true
+	if [ "$rc" -eq 0 ]; then
+		echo "run ok ./run_tests.sh ${args[*]} ($n top-level results)"
+	else
+		echo "run FAIL ./run_tests.sh ${args[*]} exited $rc"
+		grep -E '^ *not ok|# SKIP|setup failed' "$log" | head -n "$2" |
+			sed 's/^/    /'
+	fi
+	tail -n 1 "$log" | sed 's/^/    /'
+	[ "$rc" -eq 0 ]
 }
 
 # ---- on the host -------------------------------------------------------
@@ -209,14 +247,14 @@ bootstrap() {
 	esac
 	[ ! -e "$dir/etc/os-release" ] || die "$dir already holds a root"
 	debootstrap --variant=minbase \
-		--include=gcc,make,libc6-dev,xz-utils,tar \
+		--include=gcc,make,libc6-dev,xz-utils,tar,iproute2,procps,ethtool,kmod \
 		"$suite" "$dir" "$mirror"
 }
 
-# check_root ROOT MAXLINES GNU KEEP KSFT: build in one root; prints the
-# report; returns 0 when everything built.
+# check_root ROOT MAXLINES GNU KEEP KSFT RUN: build (and run) in one root;
+# prints the report; returns 0 when everything built (and passed).
 check_root() {
-	local root=$1 maxlines=$2 gnu=$3 keep=$4 ksft=$5
+	local root=$1 maxlines=$2 gnu=$3 keep=$4 ksft=$5 run=$6
 	local scratch inside d rc=0 res
 
 	if [ "$root" != / ]; then
@@ -239,15 +277,34 @@ check_root() {
 		[ ! -d "$SRC/$d" ] || cp -R "$SRC/$d" "$scratch/src/"
 	done
 	cp "$ksft"/*.h "$scratch/ksft/"
+	if [ "$run" = 1 ]; then
+		mkdir -p "$scratch/tree"
+		tar -C "$SRC" --exclude=./.git --exclude=./build -cf - . |
+			tar -C "$scratch/tree" -xf -
+	fi
 	cp "${BASH_SOURCE[0]}" "$scratch/check-build.sh"
 
 	echo "# root $root"
 	if [ "$root" = / ]; then
 		res=$(bash "$scratch/check-build.sh" --inner "$inside" \
-			"$maxlines" "$gnu" 2>&1) || rc=$?
+			"$maxlines" "$gnu" "$run" 2>&1) || rc=$?
+	elif [ "$run" = 1 ]; then
+		# A private mount namespace: the root becomes a mount point
+		# (ip netns needs one), with its own /proc, /sys and /run,
+		# all gone when the namespace ends.
+		# shellcheck disable=SC2016 # expanded by the inner bash
+		res=$(unshare --mount --propagation private /bin/bash -c '
+			mount --bind "$1" "$1" &&
+			mount -t proc proc "$1/proc" &&
+			mount -t sysfs sysfs "$1/sys" &&
+			mount -t tmpfs run "$1/run" &&
+			shift && exec chroot "$@"' bash "$root" \
+			"$root" /usr/bin/env PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			/bin/bash "$inside/check-build.sh" --inner "$inside" \
+			"$maxlines" "$gnu" "$run" 2>&1) || rc=$?
 	else
 		res=$(chroot "$root" /bin/bash "$inside/check-build.sh" \
-			--inner "$inside" "$maxlines" "$gnu" 2>&1) || rc=$?
+			--inner "$inside" "$maxlines" "$gnu" "$run" 2>&1) || rc=$?
 	fi
 	printf '%s\n' "$res"
 	if [ "$keep" = 1 ]; then
@@ -264,14 +321,14 @@ check_root() {
 }
 
 main() {
-	local maxlines=20 gnu=1 keep=0 ksft root failed=0
+	local maxlines=20 gnu=1 keep=0 run=0 ksft root failed=0
 	local -a roots=() summary=()
 
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--inner)
-			[ $# -eq 4 ] || die "--inner SCRATCH MAXLINES GNU"
-			inner "$2" "$3" "$4"
+			[ $# -eq 5 ] || die "--inner SCRATCH MAXLINES GNU RUN"
+			inner "$2" "$3" "$4" "$5"
 			return ;;
 		--bootstrap)
 			[ $# -eq 3 ] || usage
@@ -289,6 +346,7 @@ main() {
 			shift ;;
 		--no-gnu-source) gnu=0 ;;
 		--keep) keep=1 ;;
+		--run) run=1 ;;
 		-h|--help) usage ;;
 		-*) usage ;;
 		*) roots+=("$1") ;;
@@ -301,7 +359,8 @@ main() {
 		die "no kselftest headers (see above)"
 
 	for root in "${roots[@]}"; do
-		if check_root "$root" "$maxlines" "$gnu" "$keep" "$ksft"; then
+		if check_root "$root" "$maxlines" "$gnu" "$keep" "$ksft" \
+			"$run"; then
 			summary+=("ok   $root")
 		else
 			summary+=("FAIL $root")
