@@ -48,18 +48,20 @@ int zc_socket(int family, int type, int timeout_ms);
 /**
  * zc_set_zerocopy() - set SO_ZEROCOPY on @fd
  *
- * Return: 0, or -errno (see zc_zerocopy_unsupported()).
+ * Return: 0, or -errno as the kernel gave it (see
+ * zc_zerocopy_unsupported()).
  */
 int zc_set_zerocopy(int fd);
 
-/* The kernel's ENOTSUPP, which never reached userspace's errno.h. */
+/* The kernel-internal ENOTSUPP, which <errno.h> does not define. */
 #define ZC_ENOTSUPP 524
 
 /**
- * zc_zerocopy_unsupported() - whether -@err from zc_set_zerocopy() means
- * "this kernel has no MSG_ZEROCOPY for this socket": ENOPROTOOPT before
- * 4.14 (no SO_ZEROCOPY at all), ENOTSUPP (524) on UDP before 5.0 and for
- * other types until it became EOPNOTSUPP, EOPNOTSUPP since.  Any other
+ * zc_zerocopy_unsupported() - whether @err from zc_set_zerocopy() means
+ * "this kernel has no MSG_ZEROCOPY for this socket": -ENOPROTOOPT before
+ * 4.14 (no SO_ZEROCOPY at all); -ENOTSUPP (524) from 4.14 to 5.17, e.g.
+ * UDP before 5.0 (b5947e5d1e71); -EOPNOTSUPP since 869420a8be19 ("SO_ZEROCOPY
+ * should return -EOPNOTSUPP rather than -ENOTSUPP", v5.18).  Any other
  * error is a failure.
  */
 bool zc_zerocopy_unsupported(int err);

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The receiving peer: see zc_peer.h. */
+/* accept4() and pipe2() need _GNU_SOURCE, which
+ * older kernel trees' lib.mk does not define. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
