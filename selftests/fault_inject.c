@@ -29,6 +29,10 @@
  *   errq_ctrunc    the first notification comes with MSG_CTRUNC
  *   errq_reorder   the first two notifications swap places, and TCP_INFO
  *                  shows no retransmission that would explain it
+ *   errq_split     the first notification of more than one id comes as
+ *                  two with contiguous ranges: a merge the kernel missed
+ *   errq_spin      every notification after the first two is lost, and
+ *                  epoll_wait() returns at once: a wait that spins
  *   pollerr_empty  poll() raises POLLERR with nothing to read
  *   sk_err         after the 100th send, sk_err is set (SO_ERROR
  *                  ECONNRESET, and POLLERR until it is read)
@@ -53,6 +57,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -142,7 +147,7 @@ static void mangle(struct entry *e)
 	uint32_t tmp;
 
 	seen++;
-	if (fault_is("errq_stop")) {
+	if (fault_is("errq_stop") || fault_is("errq_spin")) {
 		if (seen <= 2)
 			hold(e);
 		return;
@@ -177,6 +182,20 @@ static void mangle(struct entry *e)
 		done = true;
 		hold(e);
 		hold(&first);
+		return;
+	}
+	if (fault_is("errq_split")) {
+		if (ee->ee_info == ee->ee_data) {
+			hold(e);
+			return;
+		}
+		tmp = ee->ee_data;
+		ee->ee_data = ee->ee_info;
+		hold(e);
+		ee->ee_info++;
+		ee->ee_data = tmp;
+		done = true;
+		hold(e);
 		return;
 	}
 	if (fault_is("errq_swap")) {
@@ -259,6 +278,17 @@ int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
 		return -1;
 	}
 	return n;
+}
+
+/* ---- waits ---- */
+
+int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
+{
+	static int (*real)(int, struct epoll_event *, int, int);
+
+	if (!real)
+		real = next_sym("epoll_wait");
+	return real(ep, ev, max, fault_is("errq_spin") ? 0 : timeout);
 }
 
 /* ---- sk_err and POLLERR ---- */

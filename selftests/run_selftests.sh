@@ -65,6 +65,10 @@ rows=(
 	"fails_truncated_cmsg|veth|-|errq_ctrunc|r:ip4_udp.completes_each_id_once|1|10|MSG_CTRUNC"
 	# TCP out of order without a retransmission
 	"fails_tcp_reordered|veth|-|errq_reorder|r:ip4_tcp.completes_in_order|1|10|ip4_tcp@veth: TCP completed out of order with no retransmission on the socket \(tcpi_total_retrans 0\): gaps \[0,"
+	# two contiguous notifications the kernel should have merged
+	"fails_unmerged_notifications|sink|-|errq_split|r:ip4_udp.coalesces_ranges|1|10|ip4_udp@sink: 1 pairs of adjacent notifications with contiguous ranges, not merged although nothing had been read: \[0,0\]\+\[1,63\]"
+	# a wait that spins instead of sleeping is itself a failure
+	"fails_spinning_wait|sink|-|errq_spin|r:ip6_udp.completes_each_id_once|1|10|ip6_udp@sink: waiting for notifications took [0-9]+ ms of CPU in [0-9]+ ms .*a busy loop"
 	# POLLERR with nothing to read: a clear failure, not a spinning wait
 	"fails_pollerr_empty|veth|-|pollerr_empty|r:ip4_udp.completes_each_id_once|1|10|poll\(\) raised POLLERR with nothing on the error queue and SO_ERROR 0"
 	# sk_err set mid-stream
@@ -81,6 +85,8 @@ rows=(
 	"fails_dead_receiver|veth|-|peer_die|r:ip6_tcp.completes_each_id_once|1|10|ip6_tcp@veth: stream stopped: receiver in netns .* not ready within .*exited first.*exited with status 3"
 	# a receiver that dies mid-stream: never a pass hiding lost data
 	"fails_receiver_dying|veth|-|peer_die_mid|v:ip4_udp|1|15|ip4_udp@veth: .*(Connection refused|no result from the receiver.*status 5)"
+	# two datagrams lost on the way to the receiver (nftables)
+	"fails_datagrams_lost|veth|udp_loss|-|r:ip4_udp.reaches_path_end|1|15|ip4_udp@veth: receiver got 2046 of 2048 datagrams"
 	# one corrupted byte at the receiver
 	"fails_corrupt_data|veth|-|peer_corrupt|r:ip4_tcp.reaches_path_end|1|10|ip4_tcp@veth: receiver saw 1 corrupt"
 	# forwarding off: the datagrams die in the forwarder, yet complete
@@ -133,6 +139,16 @@ tweak()
 		}
 		EOF
 		;;
+	udp_loss)
+		ip netns exec "$ZC_RX_NS" nft -f - <<-EOF
+		table inet zc_loss {
+			chain in {
+				type filter hook input priority 0;
+				meta l4proto udp numgen inc mod 1000 == 500 drop
+			}
+		}
+		EOF
+		;;
 	tcp_reorder)
 		# Received packets go through an ifb whose slow htb class
 		# delays those with a TCP timestamp ending in 0b111.
@@ -161,11 +177,21 @@ tweak()
 needs()
 {
 	case $1 in
-	tcp_loss | egress_drop)
+	tcp_loss | udp_loss | egress_drop)
 		command -v nft >/dev/null || echo "nft (nftables) missing"
 		;;
 	forwarding_off | optmem_tiny)
 		command -v sysctl >/dev/null || echo "sysctl (procps) missing"
+		;;
+	udp_loss)
+		ip netns exec "$ZC_RX_NS" nft -f - <<-EOF
+		table inet zc_loss {
+			chain in {
+				type filter hook input priority 0;
+				meta l4proto udp numgen inc mod 1000 == 500 drop
+			}
+		}
+		EOF
 		;;
 	tcp_reorder) command -v tc >/dev/null || echo "tc (iproute2) missing" ;;
 	esac
