@@ -29,6 +29,8 @@
  *   errq_ctrunc    the first notification comes with MSG_CTRUNC
  *   errq_reorder   the first two notifications swap places, and TCP_INFO
  *                  shows no retransmission that would explain it
+ *   errq_reorder_rtx  the same, but TCP_INFO shows 7 retransmissions,
+ *                  which make it legal
  *   errq_split     the first notification of more than one id comes as
  *                  two with contiguous ranges: a merge the kernel missed
  *   errq_spin      every notification after the first two is lost, and
@@ -174,7 +176,7 @@ static void mangle(struct entry *e)
 		hold(e);
 		return;
 	}
-	if (fault_is("errq_reorder")) {
+	if (fault_is("errq_reorder") || fault_is("errq_reorder_rtx")) {
 		if (seen == 1) {
 			first = *e;
 			return;
@@ -329,9 +331,11 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		return 0;
 	}
 	ret = real(fd, level, name, val, len);
-	if (!ret && fault_is("errq_reorder") && level == IPPROTO_TCP &&
-	    name == TCP_INFO && *len >= sizeof(struct tcp_info))
-		((struct tcp_info *)val)->tcpi_total_retrans = 0;
+	if (!ret && level == IPPROTO_TCP && name == TCP_INFO &&
+	    *len >= sizeof(struct tcp_info) && fault &&
+	    !strncmp(fault, "errq_reorder", 12))
+		((struct tcp_info *)val)->tcpi_total_retrans =
+			fault_is("errq_reorder_rtx") ? 7 : 0;
 	return ret;
 }
 

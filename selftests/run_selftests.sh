@@ -65,6 +65,8 @@ rows=(
 	"fails_truncated_cmsg|veth|-|errq_ctrunc|r:ip4_udp.completes_each_id_once|1|10|MSG_CTRUNC"
 	# TCP out of order without a retransmission
 	"fails_tcp_reordered|veth|-|errq_reorder|r:ip4_tcp.completes_in_order|1|10|ip4_tcp@veth: TCP completed out of order with no retransmission on the socket \(tcpi_total_retrans 0\): gaps \[0,"
+	# TCP out of order after retransmissions: allowed, and reported
+	"passes_tcp_reordered_after_retransmit|veth|-|errq_reorder_rtx|r:ip4_tcp.completes_in_order|0|10|ip4_tcp@veth: 1 gaps after 7 retransmits, as msg_zerocopy.rst allows: \[0,"
 	# two contiguous notifications the kernel should have merged
 	"fails_unmerged_notifications|sink|-|errq_split|r:ip4_udp.coalesces_ranges|1|10|ip4_udp@sink: 1 pairs of adjacent notifications with contiguous ranges, not merged although nothing had been read: \[0,0\]\+\[1,63\]"
 	# a wait that spins instead of sleeping is itself a failure
