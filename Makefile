@@ -15,7 +15,7 @@ TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 # Programs each topology runs (tests/*.c) and the suite's own unit tests.
 ZC_TESTS := notif_contract
-ZC_SELFTESTS := tracker_test
+ZC_SELFTESTS := tracker_test errq_test
 
 LIB_SRCS := $(wildcard $(TOP)/lib/*.c)
 LIB_HDRS := $(wildcard $(TOP)/lib/*.h)
