@@ -103,6 +103,16 @@ check: deps all unit lint
 	@$(TOP)/selftests/run_selftests.sh
 	@$(MAKE) --no-print-directory run_tests
 
+# libFuzzer, ASan and UBSan on the parser and the tracker (clang; as
+# root, deps.sh installs it).  fuzz.sh exits 4 when it cannot: a skip.
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz fuzz-short
+check: fuzz-short
+fuzz-short:
+	@BUILD=$(BUILD) $(TOP)/selftests/fuzz.sh 5 || [ $$? -eq 4 ]
+fuzz:
+	@BUILD=$(BUILD) $(TOP)/selftests/fuzz.sh $(FUZZ_SECONDS) || [ $$? -eq 4 ]
+
 INSTALL_PATH ?= $(BUILD)/install
 install: all
 	mkdir -p $(INSTALL_PATH)/tests
