@@ -109,18 +109,22 @@ for i in "${!targets[@]}"; do
 		continue
 	fi
 	# New inputs go to the first corpus directory only: the scratch one.
+	start=$SECONDS
 	timeout $((secs + 60)) "$bin" -max_total_time="$secs" -timeout=10 \
 		-print_final_stats=1 -artifact_prefix="$out/crash/$t/" \
 		"$out/corpus/$t" "$here/fuzz-corpus/$t" >"$log" 2>&1
 	rc=$?
-	echo "# $t: $secs s, $(stats "$log")"
+	echo "# $t: $((SECONDS - start)) s, $(stats "$log")"
 	if [ $rc -eq 0 ]; then
 		echo "ok $((i + 1)) $t"
 		passed=$((passed + 1))
 		continue
 	fi
-	grep -E -m 8 'invariant|ERROR|SUMMARY|runtime error|^    #[0-9] ' \
-		"$log" | sed 's/^/# /'
+	# The report, and the stack frames in this tree.
+	{
+		grep -E 'invariant|ERROR:|runtime error|SUMMARY' "$log"
+		grep -E '^ +#[0-9]+ ' "$log" | grep -F "$top/"
+	} | head -n 12 | sed 's/^/# /'
 	input=$(sed -n 's/.*Test unit written to //p' "$log" | tail -n 1)
 	echo "# $t exited $rc; log $log"
 	[ -z "$input" ] || echo "# reproduce: $bin $input"
