@@ -111,7 +111,8 @@ check: fuzz-short
 fuzz-short:
 	@BUILD=$(BUILD) $(TOP)/selftests/fuzz.sh 5 || [ $$? -eq 4 ]
 fuzz:
-	@BUILD=$(BUILD) $(TOP)/selftests/fuzz.sh $(FUZZ_SECONDS) || [ $$? -eq 4 ]
+	@BUILD=$(BUILD) $(TOP)/selftests/fuzz.sh $(FUZZ_SECONDS) || \
+		[ $$? -eq 4 ]
 
 INSTALL_PATH ?= $(BUILD)/install
 install: all

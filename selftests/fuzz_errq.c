@@ -85,7 +85,8 @@ static void parse_one(struct zc_errq *q, struct msghdr *msg,
 		FUZZ_CHECK(want >= 0,
 			   "invalid message accepted (controllen %zu)",
 			   (size_t)msg->msg_controllen);
-		FUZZ_CHECK(q->invalid == invalid, "accepted but counted invalid");
+		FUZZ_CHECK(q->invalid == invalid,
+			   "accepted but counted invalid");
 		FUZZ_CHECK(t->notifications == notifications + 1,
 			   "accepted message not fed to the tracker");
 	}
