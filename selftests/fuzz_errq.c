@@ -30,32 +30,40 @@
 static const int families[] = { AF_INET, AF_INET6, AF_UNSPEC, AF_PACKET };
 
 /*
- * Whether @msg is a valid notification by the rules of zc_errqueue.h,
- * judged without CMSG_NXTHDR: -1 invalid, 1 valid, 0 when validity
- * depends on whether a second cmsg header fits after the first.
+ * Whether @msg is a valid notification by the rules of zc_errqueue.h:
+ * 1 valid, -1 invalid, 0 when only the C library can tell.  One cmsg, or
+ * two, is judged without CMSG_NXTHDR: a second one is there when its
+ * header and its cmsg_len fit after the first (all libcs agree), and
+ * not when its header does not fit; libcs differ at the edge in between.
  */
 static int expect_valid(const struct zc_errq *q, const struct msghdr *msg)
 {
 	bool ip6 = q->family == AF_INET6;
+	size_t controllen = msg->msg_controllen, next;
 	struct sock_extended_err ee;
-	struct cmsghdr cm;
+	struct cmsghdr cm, cm2;
 
-	if (msg->msg_flags & MSG_CTRUNC || msg->msg_controllen < sizeof(cm))
+	if (msg->msg_flags & MSG_CTRUNC || controllen < sizeof(cm))
 		return -1;
 	memcpy(&cm, msg->msg_control, sizeof(cm));
 	if (cm.cmsg_level != (ip6 ? SOL_IPV6 : SOL_IP) ||
 	    cm.cmsg_type != (ip6 ? IPV6_RECVERR : IP_RECVERR) ||
-	    cm.cmsg_len < CMSG_LEN(sizeof(ee)) ||
-	    cm.cmsg_len > msg->msg_controllen)
+	    cm.cmsg_len < CMSG_LEN(sizeof(ee)) || cm.cmsg_len > controllen)
 		return -1;
 	memcpy(&ee, CMSG_DATA((struct cmsghdr *)msg->msg_control),
 	       sizeof(ee));
 	if (ee.ee_origin != SO_EE_ORIGIN_ZEROCOPY || ee.ee_errno ||
 	    ee.ee_code & ~SO_EE_CODE_ZEROCOPY_COPIED)
 		return -1;
-	/* No room for a second header: certainly a single cmsg. */
-	if (msg->msg_controllen < CMSG_ALIGN(cm.cmsg_len) + sizeof(cm))
+	next = CMSG_ALIGN(cm.cmsg_len);
+	if (controllen < next + sizeof(cm))
 		return 1;
+	if (controllen == next + sizeof(cm))
+		return 0;
+	memcpy(&cm2, (char *)msg->msg_control + next, sizeof(cm2));
+	if (cm2.cmsg_len >= sizeof(cm2) && cm2.cmsg_len <= controllen - next &&
+	    CMSG_ALIGN(cm2.cmsg_len) <= controllen - next)
+		return -1;
 	return 0;
 }
 
