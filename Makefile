@@ -15,7 +15,7 @@ TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 # Programs each topology runs (tests/*.c) and the suite's own unit tests.
 ZC_TESTS := notif_contract
-ZC_SELFTESTS := tracker_test
+ZC_SELFTESTS := tracker_test errq_test
 
 LIB_SRCS := $(wildcard $(TOP)/lib/*.c)
 LIB_HDRS := $(wildcard $(TOP)/lib/*.h)
@@ -102,6 +102,17 @@ lint:
 check: deps all unit lint
 	@$(TOP)/selftests/run_selftests.sh
 	@$(MAKE) --no-print-directory run_tests
+
+# libFuzzer, ASan and UBSan on the parser and the tracker (clang; as
+# root, deps.sh installs it).  fuzz.sh exits 4 when it cannot: a skip.
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz fuzz-short
+check: fuzz-short
+fuzz-short:
+	@BUILD=$(BUILD) $(TOP)/selftests/fuzz.sh 5 || [ $$? -eq 4 ]
+fuzz:
+	@BUILD=$(BUILD) $(TOP)/selftests/fuzz.sh $(FUZZ_SECONDS) || \
+		[ $$? -eq 4 ]
 
 INSTALL_PATH ?= $(BUILD)/install
 install: all

@@ -5,6 +5,7 @@
 #
 #   deps.sh              what building and running the suite needs
 #   deps.sh shellcheck   only shellcheck (make lint)
+#   deps.sh fuzz         only clang and its libFuzzer runtime (make fuzz)
 #
 # Not root: prints exactly what to install.  Exits non-zero only when the
 # build itself cannot happen (compiler, make, kselftest headers); missing
@@ -19,8 +20,23 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # command:package, and whether the build needs it
 build_deps="gcc:gcc make:make tar:tar xz:xz-utils"
 run_deps="ip:iproute2 tc:iproute2 ethtool:ethtool timeout:coreutils"
+# Checked only for `deps.sh fuzz`: the suite does not need them.  A *.a is
+# a runtime library that clang must find, not a command.
+fuzz_deps="clang:clang libclang_rt.fuzzer-$(uname -m).a:libclang-rt-dev"
 
-if [ $# -gt 0 ]; then
+# A command on PATH, or a library that clang finds.
+have()
+{
+	case $1 in
+	*.a)	[ -f "$(clang -print-file-name="$1" 2>/dev/null)" ] ;;
+	*)	command -v "$1" >/dev/null ;;
+	esac
+}
+
+if [ "${1:-}" = fuzz ]; then
+	build_deps=$fuzz_deps
+	run_deps=
+elif [ $# -gt 0 ]; then
 	build_deps=
 	run_deps=
 	for d in "$@"; do
@@ -31,10 +47,10 @@ fi
 missing_build=
 missing_run=
 for dep in $build_deps; do
-	command -v "${dep%%:*}" >/dev/null || missing_build="$missing_build ${dep#*:}"
+	have "${dep%%:*}" || missing_build="$missing_build ${dep#*:}"
 done
 for dep in $run_deps; do
-	command -v "${dep%%:*}" >/dev/null || missing_run="$missing_run ${dep#*:}"
+	have "${dep%%:*}" || missing_run="$missing_run ${dep#*:}"
 done
 # The kselftest headers: from KSFT_DIR, the cache in build/, or the
 # linux-source-6.12 tarball (harness/provision.sh).
@@ -63,8 +79,9 @@ fi
 echo "# deps: missing: $pkgs" >&2
 echo "# deps: install as root with: apt-get install -y $pkgs" >&2
 if [ -n "$missing_build" ]; then
-	echo "# deps: cannot build without:$missing_build" \
-	     "(or KSFT_DIR=<kernel tree> for the kselftest headers)" >&2
+	hint="(or KSFT_DIR=<kernel tree> for the kselftest headers)"
+	[ $# -eq 0 ] || hint=
+	echo "# deps: cannot build without:$missing_build $hint" >&2
 	exit 1
 fi
 exit 0

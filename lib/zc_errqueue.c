@@ -92,6 +92,13 @@ int zc_errq_parse(struct zc_errq *q, struct msghdr *msg, struct zc_tracker *t)
 	if (cm->cmsg_len < CMSG_LEN(sizeof(ee)))
 		return reject(q, "cmsg_len %zu shorter than a sock_extended_err",
 			      (size_t)cm->cmsg_len);
+	/* The kernel never claims more than it wrote, but trusting a
+	 * cmsg_len past msg_controllen would read beyond the buffer.
+	 */
+	if (cm->cmsg_len > msg->msg_controllen)
+		return reject(q, "cmsg_len %zu beyond msg_controllen %zu",
+			      (size_t)cm->cmsg_len,
+			      (size_t)msg->msg_controllen);
 	memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
 	if (ee.ee_origin != SO_EE_ORIGIN_ZEROCOPY)
 		return reject(q, "ee_origin %u, expected SO_EE_ORIGIN_ZEROCOPY (%u)",
