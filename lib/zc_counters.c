@@ -73,9 +73,8 @@ int zc_dev_stat(const char *netns, const char *dev, enum zc_dev_stat stat,
 		if (strncmp(p, dev, dlen) || p[dlen] != ':')
 			continue;
 		p += dlen + 1;
-		for (i = 0; i <= column[stat]; i++) {
+		for (i = 0; i <= column[stat]; i++)
 			*val = strtoull(p, &p, 10);
-		}
 		ret = 0;
 		break;
 	}

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Error-queue reader for MSG_ZEROCOPY notifications: see zc_errqueue.h. */
-/* recvmmsg() and struct mmsghdr need _GNU_SOURCE, which
- * older kernel trees' lib.mk does not define. */
+/*
+ * recvmmsg() and struct mmsghdr need _GNU_SOURCE, which
+ * older kernel trees' lib.mk does not define.
+ */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

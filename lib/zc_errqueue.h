@@ -57,8 +57,10 @@ struct zc_errq {
 
 /* Bounds of a wait, in milliseconds. */
 struct zc_wait {
-	int quiet_ms;	/* no notification for this long: give up, unless
-			 * the kernel still holds data of the socket */
+	/* No notification for this long: give up, unless the kernel still
+	 * holds data of the socket.
+	 */
+	int quiet_ms;
 	int max_ms;	/* give up after this long in any case */
 };
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The receiving peer: see zc_peer.h. */
-/* accept4() and pipe2() need _GNU_SOURCE, which
- * older kernel trees' lib.mk does not define. */
+/*
+ * accept4() and pipe2() need _GNU_SOURCE, which
+ * older kernel trees' lib.mk does not define.
+ */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* System helpers for libzc: see zc_sys.h. */
-/* setns() and CLONE_NEWNET need _GNU_SOURCE, which
- * older kernel trees' lib.mk does not define. */
+/*
+ * setns() and CLONE_NEWNET need _GNU_SOURCE, which
+ * older kernel trees' lib.mk does not define.
+ */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

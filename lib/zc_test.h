@@ -24,8 +24,7 @@
 
 /* Deadlines in ms, all stretched by KSFT_MACHINE_SLOW=yes (zc_slow_ms()). */
 #define ZC_READY_MS	5000	/* the receiver is up and bound */
-#define ZC_QUIET_MS	1000	/* no notification while the kernel holds no
-				 * data of the socket: they are lost */
+#define ZC_QUIET_MS	1000	/* no notification, no data held: lost */
 #define ZC_MAX_MS	10000	/* any one wait, in all */
 #define ZC_IDLE_MS	3000	/* the receiver gets no data: it gives up */
 

@@ -47,8 +47,10 @@
  *   peer_die_mid   the receiver dies after its first recv()
  *   peer_corrupt   the receiver sees one byte flipped
  */
-/* RTLD_NEXT and struct mmsghdr need _GNU_SOURCE, which
- * older kernel trees' lib.mk does not define. */
+/*
+ * RTLD_NEXT and struct mmsghdr need _GNU_SOURCE, which
+ * older kernel trees' lib.mk does not define.
+ */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
