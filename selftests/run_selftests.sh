@@ -109,6 +109,19 @@ rows=(
 	"fails_tiny_optmem|sink|optmem_tiny|-|r:ip4_udp.completes_each_id_once|1|10|send 1 of 2048 .*ENOBUFS with no send in flight"
 )
 
+# input_drop MATCH: nftables drops what MATCH selects at the receiver.
+input_drop()
+{
+	ip netns exec "$ZC_RX_NS" nft -f - <<-EOF
+	table inet zc_loss {
+		chain in {
+			type filter hook input priority 0;
+			$1 drop
+		}
+	}
+	EOF
+}
+
 # Tweaks: change the topology just built (its contract is exported).
 tweak()
 {
@@ -131,26 +144,8 @@ tweak()
 		EOF
 		;;
 	sink_down) ip -n "$ZC_TX_NS" link set ifb0 down ;;
-	tcp_loss)
-		ip netns exec "$ZC_RX_NS" nft -f - <<-EOF
-		table inet zc_loss {
-			chain in {
-				type filter hook input priority 0;
-				meta l4proto tcp numgen random mod 100 < 3 drop
-			}
-		}
-		EOF
-		;;
-	udp_loss)
-		ip netns exec "$ZC_RX_NS" nft -f - <<-EOF
-		table inet zc_loss {
-			chain in {
-				type filter hook input priority 0;
-				meta l4proto udp numgen inc mod 1000 == 500 drop
-			}
-		}
-		EOF
-		;;
+	tcp_loss) input_drop "meta l4proto tcp numgen random mod 100 < 3" ;;
+	udp_loss) input_drop "meta l4proto udp numgen inc mod 1000 == 500" ;;
 	tcp_reorder)
 		# Received packets go through an ifb whose slow htb class
 		# delays those with a TCP timestamp ending in 0b111.
@@ -184,16 +179,6 @@ needs()
 		;;
 	forwarding_off | optmem_tiny)
 		command -v sysctl >/dev/null || echo "sysctl (procps) missing"
-		;;
-	udp_loss)
-		ip netns exec "$ZC_RX_NS" nft -f - <<-EOF
-		table inet zc_loss {
-			chain in {
-				type filter hook input priority 0;
-				meta l4proto udp numgen inc mod 1000 == 500 drop
-			}
-		}
-		EOF
 		;;
 	tcp_reorder) command -v tc >/dev/null || echo "tc (iproute2) missing" ;;
 	esac
@@ -310,7 +295,7 @@ for arg; do
 	esac
 done
 if [ "$suite" -eq 1 ]; then
-	read -ra todo <<<"$(echo $suite_faults)"
+	read -ra todo -d '' <<<"$suite_faults"
 else
 	todo=()
 	for row in "${rows[@]}"; do
