@@ -9,13 +9,16 @@
 # mistaken for a failure.
 #
 #   run_selftests.sh        (root; make check runs it)
+# ZC_BUILD is the build directory (default build/), ZC_BIN the directory of
+# the test programs (default $ZC_BUILD/tests).
 # Output is KTAP; exit 0 when every row behaved, 1 otherwise, 4 not root.
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(dirname "$here")
-bin=${ZC_BIN:-$top/build/tests}/notif_contract
-fault=$top/build/selftests/fault_inject.so
+build=${ZC_BUILD:-$top/build}
+bin=${ZC_BIN:-$build/tests}/notif_contract
+fault=$build/selftests/fault_inject.so
 PATH=$PATH:/usr/sbin:/sbin
 
 # shellcheck source=netns/lib.sh
@@ -49,7 +52,7 @@ rows=(
 
 cleanup()
 {
-	defer_run_all
+	defer_scopes_cleanup
 }
 trap cleanup EXIT
 trap 'exit 130' INT
