@@ -175,15 +175,16 @@ fuzz-short:
 # Flakiness gate: N runs of the suite per CPU placement (default 50).
 N ?= 50
 stress:
-	@$(SUBMAKE) deps DEPS="build run check"
+	@$(SUBMAKE) deps DEPS="build run stress"
 	@$(SUBMAKE) all
-	@$(TOP)/selftests/stress.sh $(N)
+	@$(TOP)/selftests/stress.sh $(N); $(call ksft_status,stress.sh)
 
-# Kill the suite at random points; nothing of it may be left.
+# Kill the suite at 20 random points; nothing of it may be left.
 torture:
-	@$(SUBMAKE) deps
-	@$(SUBMAKE) all
-	@$(TOP)/selftests/torture.sh
+	@$(SUBMAKE) deps DEPS="build run check"
+	@$(SUBMAKE) all $(KUNIT)
+	@ZC_KUNIT=$(KUNIT) $(TOP)/selftests/torture.sh; \
+	$(call ksft_status,torture.sh)
 
 INSTALL_PATH ?= $(BUILD)/install
 install: all

@@ -32,13 +32,14 @@ run      cmd:sysctl                   procps             forwarding in the forwa
 run      cmd:timeout                  coreutils          per-program timeout
 run      cmd:stdbuf                   coreutils          line-buffered test output
 
-# ---- check-only: the project's own tests (make check); add new ones here
+# ---- check-only: the project's own tests (make check, make stress); add
+# new ones here
 lint     cmd:shellcheck               shellcheck         make lint
 check    cmd:python3                  python3            kunit.py parse (selftests/runner_test.sh)
 check    cmd:nft                      nftables           self-tests
 check    cmd:clang                    clang              fuzz targets
 check    fuzzer                       libclang-rt-dev    libFuzzer runtime (fuzz targets)
-check    cmd:taskset                  util-linux         make stress
+stress   cmd:taskset                  util-linux         make stress (CPU placements)
 "
 
 # probe PROBE: whether it is satisfied.
