@@ -40,22 +40,24 @@ TEST_FILES := settings config netns harness
 CFLAGS += $(ZC_CFLAGS) -I$(TOP)/..
 include ../lib.mk
 
-# After lib.mk, which sets OUTPUT.
-EXTRA_CLEAN := $(OUTPUT)/lib
-LIB_OBJS := $(patsubst $(TOP)/lib/%.c,$(OUTPUT)/lib/%.o,$(LIB_SRCS))
+# After lib.mk, which sets OUTPUT (the source directory by default: the
+# objects get a directory of their own, never lib/).
+ZC_OBJ := $(OUTPUT)/libzc
+EXTRA_CLEAN := $(ZC_OBJ)
+LIB_OBJS := $(patsubst $(TOP)/lib/%.c,$(ZC_OBJ)/%.o,$(LIB_SRCS))
 # run_tests.sh finds the programs wherever OUTPUT put them.
 export ZC_BIN := $(OUTPUT)/tests
 
-$(OUTPUT)/lib/%.o: $(TOP)/lib/%.c $(LIB_HDRS)
+$(ZC_OBJ)/%.o: $(TOP)/lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUTPUT)/lib/libzc.a: $(LIB_OBJS)
+$(ZC_OBJ)/libzc.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(OUTPUT)/tests/%: $(TOP)/tests/%.c $(OUTPUT)/lib/libzc.a $(LIB_HDRS)
+$(OUTPUT)/tests/%: $(TOP)/tests/%.c $(ZC_OBJ)/libzc.a $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(OUTPUT)/lib/libzc.a $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $< $(ZC_OBJ)/libzc.a $(LDLIBS) -o $@
 else
 # ---- standalone
 BUILD ?= $(TOP)/build
