@@ -99,8 +99,9 @@ kunit_agrees()
 	kp=$(sed -n 's/.*Ran .* passed: \([0-9]*\).*/\1/p' <<<"$out")
 	kf=$(sed -n 's/.*Ran .* failed: \([0-9]*\).*/\1/p' <<<"$out")
 	ks=$(sed -n 's/.*Ran .* skipped: \([0-9]*\).*/\1/p' <<<"$out")
-	if [[ $out == *rror* || $out == *"WARNING"* ]]; then
-		WHY="kunit.py parse: $(grep -m1 -iE 'error|warning' <<<"$out")"
+	# Its own complaints, not the test logs it echoes.
+	if grep -qE '\[(ERROR|WARNING)\]|errors: [1-9]' <<<"$out"; then
+		WHY="kunit.py parse: $(grep -m1 -E '\[(ERROR|WARNING)\]|errors: [1-9]' <<<"$out")"
 	elif [ "${kp:-0}/${kf:-0}/${ks:-0}" != "$p/$f/$s" ]; then
 		WHY="kunit.py parse counts ${kp:-0}/${kf:-0}/${ks:-0}, summary $p/$f/$s"
 	else

@@ -34,15 +34,11 @@ ACTIONS=(INT TERM KILLPROG KILLRUN)
 ROWS=()
 BAD=0
 
-# Pids of the running test programs (their executable is in $bin).
+# Pids of the running test programs (started as $bin/PROG), harness
+# parents and the tests they fork.
 program_pids()
 {
-	local p exe
-
-	for p in /proc/[0-9]*; do
-		exe=$(readlink "$p/exe" 2>/dev/null) || continue
-		[[ $exe == "$bin"/* ]] && echo "${p#/proc/}"
-	done
+	pgrep -f "^$bin/"
 }
 
 host_devices()
