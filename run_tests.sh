@@ -15,6 +15,14 @@
 # Exit status: 0 pass, 1 something failed or no test case matched, 2 bad
 # usage, 4 everything skipped (not root), 128+N interrupted by signal N.
 #
+# Signals.  bash 5.2 can fail to run a trap that fires while it expands a
+# command substitution ("trap: ... unexpected EOF while looking for
+# matching `)'"), and the signal is lost; a run does little else.  So the
+# process started does nothing but wait: it runs the suite in a child
+# process that traps no signal (and dies with it), and on SIGINT, SIGTERM
+# or SIGHUP writes the signal's name in $ZC_TMP/interrupted and stops the
+# running program.  The child reads that file at safe points.
+#
 # Environment: ZC_BIN (directory of the test programs), ZC_TOPOLOGIES and
 # ZC_PROGRAMS (defaults for -t and -T), ZC_TIMEOUT (seconds per program,
 # default 60), KSFT_MACHINE_SLOW=yes (triples the timeouts).  Needs bash
@@ -39,7 +47,8 @@ KEEP=0 BIN_DIR='' TIMEOUT='' IS_ROOT=0 SKIP_ALL='' STDBUF=''
 declare -A PLAN=()	# "topo prog" -> planned case names, one per line
 declare -A PLAN_ERR=()	# "topo prog" -> why its cases could not be listed
 INTERRUPTED=''		# name of the signal that stops the run
-PROG_PID='' PROG_START='' DONE_FD=''
+PROG_PID='' DONE_FD=''
+DEFAULT_SIGNALS=()	# restores the signals the run ignores, for programs
 TOPO_NS=()		# namespaces of the topology being run
 START_MS=0
 
@@ -332,31 +341,30 @@ program_all()
 	PROG_WHY=$why
 }
 
-# Stop the running program: SIGKILL to everything in the topology's
-# namespaces, SIGTERM to the timeout process (unless its pid was reused).
-stop_program()
+# interrupted: whether the run was interrupted (sets INTERRUPTED): by a
+# signal to the process started (see the top of this file), or because
+# stdout went away.
+interrupted()
 {
-	zc_netns_kill "${TOPO_NS[@]}"
-	proc_kill TERM "$PROG_PID" "$PROG_START"
+	if [ -z "$INTERRUPTED" ]; then
+		if [ -n "$KTAP_STDOUT_GONE" ]; then
+			INTERRUPTED=PIPE
+		elif [ -s "$ZC_TMP/interrupted" ]; then
+			read -r INTERRUPTED <"$ZC_TMP/interrupted"
+		fi
+	fi
+	[ -n "$INTERRUPTED" ]
 }
 
-# Wait for the program to end; a signal to the runner stops it.  The
-# timeout(1) around it bounds this wait.
-wait_program()
+# A program dead of SIGINT, SIGTERM or SIGHUP was likely stopped by the
+# same signal as the run (Ctrl-C reaches the whole process group): wait
+# (bounded) for the process started to say so.
+interrupted_too()
 {
-	local pid_done stopped=0 rc
-
-	while :; do
-		wait -p pid_done -n "$PROG_PID" 2>/dev/null
-		rc=$?
-		[ -z "$pid_done" ] || return "$rc"
-		# Reaped while a trap ran: its status is lost.
-		[ "$rc" -ne 127 ] || return 255
-		if [ -n "$INTERRUPTED" ] && [ "$stopped" -eq 0 ]; then
-			stop_program
-			stopped=1
-		fi
-	done
+	case $1 in
+	129 | 130 | 143) busywait 1000 test -s "$ZC_TMP/interrupted" ;;
+	esac
+	interrupted
 }
 
 # Wait (bounded) for the relay's line on DONE_FD: the program's output
@@ -399,16 +407,20 @@ run_program()
 	ktap_subtest_begin "$prog"
 	rm -f "$fifo" "$state"
 	mkfifo "$fifo" || return 1
-	prog_relay "$state" "$DONE_FD" "$$" <"$fifo" &
+	prog_relay "$state" "$DONE_FD" "$_ZC_SUPERVISOR" <"$fifo" &
 	relay=$!
 	relay_start=$(proc_start_time "$relay")
 	start=$(timestamp_ms)
-	"${cmd[@]}" >"$fifo" 2>&1 {DONE_FD}>&- &
+	"${DEFAULT_SIGNALS[@]}" "${cmd[@]}" >"$fifo" 2>&1 {DONE_FD}>&- &
 	PROG_PID=$!
-	PROG_START=$(proc_start_time "$PROG_PID")
-	wait_program
+	# Where the process started finds what to stop on a signal.
+	echo "$PROG_PID $(proc_start_time "$PROG_PID")" >"$ZC_TMP/program"
+	! interrupted || proc_kill TERM "$PROG_PID" "$(proc_start_time "$PROG_PID")"
+	# timeout(1) bounds this wait.
+	wait "$PROG_PID" 2>/dev/null
 	rc=$?
 	ms=$(($(timestamp_ms) - start))
+	rm -f "$ZC_TMP/program"
 	PROG_PID=''
 	# Test processes left behind in their own process groups.
 	zc_netns_kill "${TOPO_NS[@]}"
@@ -418,7 +430,7 @@ run_program()
 	fi
 	wait "$relay" 2>/dev/null
 
-	if [ -n "$INTERRUPTED" ]; then
+	if interrupted_too "$rc"; then
 		cur_v=skip cur_why="interrupted by SIG$INTERRUPTED"
 		rest_v=skip rest_why="not run: interrupted by SIG$INTERRUPTED"
 	elif [ "$rc" -eq 124 ] ||
@@ -442,7 +454,7 @@ run_program()
 	[ "$PROG_XPASS" -eq 0 ] ||
 		ktap_print_msg "$prog: $PROG_XPASS XPASS: an expected failure passed, the expectation is stale"
 	# Every case reported, yet the exit status disagrees.
-	if [ "$PROG_MISSING" -eq 0 ] && [ -z "$INTERRUPTED" ] &&
+	if [ "$PROG_MISSING" -eq 0 ] && ! interrupted &&
 	   { [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] && [ "$rc" -ne 4 ] ||
 	     { [ "$rc" -eq 1 ] && [ "$KTAP_CNT_FAIL" -eq "$f0" ]; }; }; then
 		PROG_FIRST_FAIL="$prog exited with status $rc, not its results' status"
@@ -532,7 +544,7 @@ run_topology()
 		"topo_${topo}_env"
 	fi
 
-	if [ -n "$INTERRUPTED" ]; then
+	if interrupted; then
 		all_programs skip "not run: interrupted by SIG$INTERRUPTED"
 	elif [ "$rc" -eq 4 ]; then
 		all_programs skip "$why"
@@ -542,7 +554,7 @@ run_topology()
 		show_contract
 		ktap_set_plan "${#PROGS[@]}"
 		for prog in "${PROGS[@]}"; do
-			if [ -n "$INTERRUPTED" ]; then
+			if interrupted; then
 				program_all "$prog" skip \
 					"not run: interrupted by SIG$INTERRUPTED"
 			else
@@ -571,21 +583,56 @@ topology_not_run()
 	CUR_TOPO=''
 }
 
-# Signals only set a flag (and SIGPIPE silences stdout): the run stops the
-# program, reports what never ran, cleans up and prints its summary.
-# shellcheck disable=SC2317 # called from the traps
-on_signal()
-{
-	[ -n "$INTERRUPTED" ] || INTERRUPTED=$1
-	[ "$1" != PIPE ] || exec >/dev/null
-}
-
 # shellcheck disable=SC2317 # the EXIT trap
 on_exit()
 {
-	trap '' INT TERM HUP PIPE
-	[ -z "$PROG_PID" ] || stop_program
+	[ -z "$PROG_PID" ] || proc_kill TERM "$PROG_PID" "$(proc_start_time "$PROG_PID")"
+	zc_netns_kill "${TOPO_NS[@]}"
 	defer_scopes_cleanup
+}
+
+# The process started: record a signal, stop the running program.  Called
+# from the traps of supervise, which only waits.
+# shellcheck disable=SC2317 # called from the traps
+on_signal()
+{
+	local pid start
+
+	[ -s "$ZC_TMP/interrupted" ] || echo "$1" >"$ZC_TMP/interrupted"
+	read -r pid start 2>/dev/null <"$ZC_TMP/program" &&
+		proc_kill TERM "$pid" "$start"
+}
+
+# supervise ARGS...: run the suite in a child (see the top of this file)
+# and exit with its status.  The child ignores the signals the run handles
+# (a background job also ignores SIGINT); with setpriv it is SIGKILLed if
+# this process is, and the next run then removes what it left.
+supervise()
+{
+	local child sig rc pid_done
+	local -a pdeath=()
+
+	ZC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zc-run.XXXXXX") || exit 1
+	export ZC_TMP _ZC_SUPERVISOR=$$
+	for sig in INT TERM HUP; do
+		# shellcheck disable=SC2064 # expand now
+		trap "on_signal $sig" "$sig"
+	done
+	# The child's relay sends SIGUSR1 when stdout went away.
+	trap "on_signal PIPE" USR1
+	setpriv --pdeathsig KILL true 2>/dev/null &&
+		pdeath=(setpriv --pdeathsig KILL)
+	"${pdeath[@]}" "$BASH" "$ZC_DIR/${BASH_SOURCE[0]##*/}" "$@" &
+	child=$!
+	while :; do
+		wait -p pid_done -n "$child" 2>/dev/null
+		rc=$?
+		[ -z "$pid_done" ] || break
+		# Reaped while a trap ran: its status is lost.
+		[ "$rc" -ne 127 ] || { rc=255; break; }
+	done
+	rm -rf "$ZC_TMP"
+	exit "$rc"
 }
 
 # Without root, or without a tool, nothing is set up: say why.
@@ -613,7 +660,7 @@ finish()
 	ktap_print_msg "$KTAP_CNT_XFAIL xfail (counted as passed)," \
 		"$((($(timestamp_ms) - START_MS) / 1000))s elapsed"
 	ktap_print_totals
-	[ -n "$INTERRUPTED" ] || { ktap_exit_status; exit; }
+	interrupted || { ktap_exit_status; exit; }
 	sig=$(kill -l "$INTERRUPTED")
 	exit $((128 + sig))
 }
@@ -624,12 +671,16 @@ main()
 
 	START_MS=$(timestamp_ms)
 	parse_args "$@"
+	if [ -z "${_ZC_SUPERVISOR:-}" ] || [ ! -d "${ZC_TMP:-}" ]; then
+		supervise "$@"
+	fi
+	export -n _ZC_SUPERVISOR ZC_TMP
+	# The run ignores these signals (see the top of this file); its
+	# programs get them back.
+	trap '' INT TERM HUP PIPE
+	env --default-signal true 2>/dev/null &&
+		DEFAULT_SIGNALS=(env --default-signal)
 	trap on_exit EXIT
-	for sig in INT TERM HUP PIPE; do
-		# shellcheck disable=SC2064 # expand now
-		trap "on_signal $sig" "$sig"
-	done
-	ZC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zc-run.XXXXXX") || exit 1
 	defer rm -rf "$ZC_TMP"
 	mkfifo "$ZC_TMP/done" && exec {DONE_FD}<>"$ZC_TMP/done" || exit 1
 	check_environment
@@ -646,7 +697,7 @@ main()
 	[ -z "$SKIP_ALL" ] || ktap_print_msg "$SKIP_ALL: every topology skips"
 	[ "$IS_ROOT" -eq 1 ] ||
 		ktap_print_msg "not root: no namespaces; the tests report their skip"
-	if [ -n "$INTERRUPTED" ]; then
+	if interrupted; then
 		ktap_set_plan 0
 		ktap_print_msg "interrupted by SIG$INTERRUPTED before any test ran"
 		finish
@@ -664,13 +715,13 @@ main()
 	fi
 	ktap_set_plan "${#TOPOS[@]}"
 	for i in "${!TOPOS[@]}"; do
-		if [ -n "$INTERRUPTED" ]; then
+		if interrupted; then
 			topology_not_run "${TOPOS[i]}"
 		else
 			run_topology "${TOPOS[i]}"
 		fi
 	done
-	[ -z "$INTERRUPTED" ] ||
+	! interrupted ||
 		ktap_print_msg "interrupted by SIG$INTERRUPTED: the cases not run are SKIPs"
 	finish
 }

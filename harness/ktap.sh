@@ -14,7 +14,8 @@
 # relays and adds with ktap_count.  Subtest result lines are not counted.
 #
 # Writing to a closed stdout (a reader such as "head" went away) prints
-# nothing on stderr; the caller's SIGPIPE trap decides what to do.
+# nothing on stderr: KTAP_STDOUT_GONE is set and later output discarded
+# (the caller ignores SIGPIPE, or handles it).
 # Defines functions and variables only; installs no traps.
 # shellcheck disable=SC2034 # the KSFT_ and KTAP_ variables are for callers
 
@@ -32,10 +33,15 @@ KTAP_CNT_FAIL=0
 KTAP_CNT_SKIP=0
 KTAP_CNT_XFAIL=0
 
+KTAP_STDOUT_GONE=''
+
 # ktap_line TEXT: one line at the current nesting level.
 ktap_line()
 {
-	printf '%s%s\n' "$KTAP_INDENT" "$1" 2>/dev/null
+	[ -z "$KTAP_STDOUT_GONE" ] || return 0
+	printf '%s%s\n' "$KTAP_INDENT" "$1" 2>/dev/null && return 0
+	KTAP_STDOUT_GONE=1
+	exec >/dev/null
 }
 
 ktap_print_header()

@@ -45,7 +45,7 @@ prog_list_cases()
 	return 1
 }
 
-# prog_relay STATE DONE_FD RUNNER_PID: copy a program's output (stdin) to
+# prog_relay STATE DONE_FD PARENT_PID: copy a program's output (stdin) to
 # stdout at the current KTAP level, non-KTAP lines as diagnostics.  At end
 # of file write what it saw to STATE, then a line to DONE_FD.  STATE holds:
 #   pass fail skip xfail xpass results plan last_number
@@ -55,10 +55,10 @@ prog_list_cases()
 #   the name of every case reported, one per line
 # Signals for the runner's process group do not cut it short; it ends at
 # end of file.  If stdout is closed it keeps draining the program's output
-# and tells the runner once with SIGPIPE.
+# and tells PARENT_PID (which stops the run) once with SIGUSR1.
 prog_relay()
 {
-	local state=$1 done_fd=$2 runner=$3 line out name dir text
+	local state=$1 done_fd=$2 parent=$3 line out name dir text
 	local pass=0 fail=0 skip=0 xfail=0 xpass=0 results=0 plan=-1 last=0
 	local current='' msg='' first_fail='' first_skip='' gone=0
 	local -a names=()
@@ -83,7 +83,7 @@ prog_relay()
 		if ! printf '%s%s\n' "$KTAP_INDENT" "$out" 2>/dev/null &&
 		   [ "$gone" -eq 0 ]; then
 			gone=1
-			kill -PIPE "$runner" 2>/dev/null
+			kill -USR1 "$parent" 2>/dev/null
 		fi
 
 		if [[ $line =~ $re_run ]]; then

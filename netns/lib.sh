@@ -329,13 +329,13 @@ cleanup_all_ns()
 	cleanup_ns "${NS_LIST[@]}"
 }
 
-# Remove the namespaces (and temporary directory) of runs that no longer
-# exist.  Names without a run record are stale too: a run records itself
-# before it creates any namespace and removes its record last.
+# Remove the namespaces of runs that no longer exist, then their records
+# and temporary directories.  Names without a run record are stale too: a
+# run records itself before it creates any namespace and removes its
+# record last.
 zc_cleanup_stale()
 {
 	local ns id tmp
-	local -A dead=()
 
 	while read -r ns _; do
 		[[ $ns =~ ^zc-([A-Za-z0-9]{8})- ]] || continue
@@ -344,17 +344,11 @@ zc_cleanup_stale()
 		zc_run_alive "$id" && continue
 		echo "# removing namespace $ns of run $id, which no longer exists" >&2
 		cleanup_ns "$ns"
-		dead[$id]=1
 	done < <(ip netns list 2>/dev/null)
-	for id in "${!dead[@]}"; do
-		read -r _ _ tmp 2>/dev/null <"$ZC_RUN_DIR/$id"
-		[[ $tmp != */zc-run.* ]] || rm -rf "$tmp"
-		rm -f "$ZC_RUN_DIR/$id"
-	done
-	# Records of dead runs that had no namespace left.
 	for id in "$ZC_RUN_DIR"/????????; do
 		[ -f "$id" ] || continue
 		id=${id##*/}
+		[ "$id" != "$ZC_RUN_ID" ] || continue
 		zc_run_alive "$id" && continue
 		read -r _ _ tmp 2>/dev/null <"$ZC_RUN_DIR/$id"
 		[[ $tmp != */zc-run.* ]] || rm -rf "$tmp"

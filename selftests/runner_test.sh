@@ -8,7 +8,7 @@
 # program is a fake kselftest_harness program written here, which blocks
 # or dies on request, so each run takes well under a second.
 #
-#   runner_test.sh     (root; make check runs it, with ZC_KUNIT=kunit.py)
+#   runner_test.sh [CASE...]    (root; make check runs it, all cases)
 #
 # KTAP on stdout; exit 0 when every case passed, 1 otherwise, 4 not root.
 # shellcheck disable=SC2317 # the cases are called as "case_$name"
@@ -104,8 +104,8 @@ EOF
 }
 
 # run_suite NAME [VAR=VALUE...] -- ARGS...: run the runner on the fake
-# program; its stdout in $tmp/NAME.out, stderr in .err, status in RC, run
-# id in RUN_ID.
+# program, under the command in RUN_WRAP if set; its stdout in
+# $tmp/NAME.out, stderr in .err, status in RC, run id in RUN_ID.
 run_suite()
 {
 	local name=$1
@@ -118,7 +118,8 @@ run_suite()
 	done
 	shift
 	env ZC_BIN="$tmp/bin" FAKE_FIFO="$tmp/fifo" "${envs[@]}" \
-		"$runner" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+		"${RUN_WRAP[@]}" "$runner" "$@" >"$tmp/$name.out" \
+		2>"$tmp/$name.err"
 	RC=$?
 	run_id "$tmp/$name.out"
 }
@@ -321,24 +322,22 @@ case_missing_tool_skips()
 
 case_netns_eperm_skips()
 {
+	local -a RUN_WRAP=(setpriv --bounding-set -sys_admin)
+
 	command -v setpriv >/dev/null || { WHY="setpriv (util-linux) missing"; return 4; }
-	RC=0
-	env ZC_BIN="$tmp/bin" setpriv --bounding-set -sys_admin "$runner" -t lo \
-		>"$tmp/eperm.out" 2>"$tmp/eperm.err" || RC=$?
-	run_id "$tmp/eperm.out"
+	run_suite eperm -- -t lo
 	expect eperm 4 \
 		"^ok 1 lo # SKIP not permitted to create network namespaces, needs CAP_SYS_ADMIN \(.*Operation not permitted.*\)$"
 }
 
 case_netns_readonly_run_fails()
 {
-	command -v unshare >/dev/null || { WHY="unshare (util-linux) missing"; return 4; }
-	RC=0
 	# A private mount namespace where /run/netns is a read-only tmpfs.
-	env ZC_BIN="$tmp/bin" unshare -m sh -c \
-		'mkdir -p /run/netns && mount -t tmpfs -o ro none /run/netns && exec "$@"' \
-		sh "$runner" -t lo >"$tmp/rorun.out" 2>"$tmp/rorun.err" || RC=$?
-	run_id "$tmp/rorun.out"
+	local -a RUN_WRAP=(unshare -m sh -c
+		'mkdir -p /run/netns && mount -t tmpfs -o ro none /run/netns && exec "$@"' sh)
+
+	command -v unshare >/dev/null || { WHY="unshare (util-linux) missing"; return 4; }
+	run_suite rorun -- -t lo
 	expect rorun 1 \
 		"^not ok 1 lo # setup failed: cannot create network namespaces: /run/netns is on a read-only file system \(.*Read-only file system.*\)$"
 }
@@ -399,7 +398,9 @@ cleanup()
 main()
 {
 	local c rc
+	local -a RUN_WRAP=()
 
+	[ $# -eq 0 ] || CASES=("$@")
 	ktap_print_header
 	ktap_set_plan "${#CASES[@]}"
 	if [ "$(id -u)" -ne 0 ]; then
