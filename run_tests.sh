@@ -15,13 +15,8 @@
 # Exit status: 0 pass, 1 something failed or no test case matched, 2 bad
 # usage, 4 everything skipped (not root), 128+N interrupted by signal N.
 #
-# Signals.  bash 5.2 can fail to run a trap that fires while it expands a
-# command substitution ("trap: ... unexpected EOF while looking for
-# matching `)'"), and the signal is lost; a run does little else.  So the
-# process started does nothing but wait: it runs the suite in a child
-# process that traps no signal (and dies with it), and on SIGINT, SIGTERM
-# or SIGHUP writes the signal's name in $ZC_TMP/interrupted and stops the
-# running program.  The child reads that file at safe points.
+# Signals are trapped only by the process started, which just waits for
+# the run (harness/supervise.sh says why).
 #
 # Environment: ZC_BIN (directory of the test programs), ZC_TOPOLOGIES and
 # ZC_PROGRAMS (defaults for -t and -T), ZC_TIMEOUT (seconds per program,
@@ -35,6 +30,8 @@ source "$ZC_DIR/netns/lib.sh"
 source "$ZC_DIR/harness/ktap.sh"
 # shellcheck source=harness/program.sh
 source "$ZC_DIR/harness/program.sh"
+# shellcheck source=harness/supervise.sh
+source "$ZC_DIR/harness/supervise.sh"
 
 DEFAULT_TOPOS="lo veth sink forward"
 DEFAULT_TIMEOUT=60	# seconds per program
@@ -46,9 +43,7 @@ ALL_TOPOS=() ALL_PROGS=() TOPOS=() PROGS=() HARNESS_ARGS=()
 KEEP=0 BIN_DIR='' TIMEOUT='' IS_ROOT=0 SKIP_ALL='' STDBUF=''
 declare -A PLAN=()	# "topo prog" -> planned case names, one per line
 declare -A PLAN_ERR=()	# "topo prog" -> why its cases could not be listed
-INTERRUPTED=''		# name of the signal that stops the run
 PROG_PID='' DONE_FD=''
-DEFAULT_SIGNALS=()	# restores the signals the run ignores, for programs
 TOPO_NS=()		# namespaces of the topology being run
 START_MS=0
 
@@ -341,32 +336,6 @@ program_all()
 	PROG_WHY=$why
 }
 
-# interrupted: whether the run was interrupted (sets INTERRUPTED): by a
-# signal to the process started (see the top of this file), or because
-# stdout went away.
-interrupted()
-{
-	if [ -z "$INTERRUPTED" ]; then
-		if [ -n "$KTAP_STDOUT_GONE" ]; then
-			INTERRUPTED=PIPE
-		elif [ -s "$ZC_TMP/interrupted" ]; then
-			read -r INTERRUPTED <"$ZC_TMP/interrupted"
-		fi
-	fi
-	[ -n "$INTERRUPTED" ]
-}
-
-# A program dead of SIGINT, SIGTERM or SIGHUP was likely stopped by the
-# same signal as the run (Ctrl-C reaches the whole process group): wait
-# (bounded) for the process started to say so.
-interrupted_too()
-{
-	case $1 in
-	129 | 130 | 143) busywait 1000 test -s "$ZC_TMP/interrupted" ;;
-	esac
-	interrupted
-}
-
 # Wait (bounded) for the relay's line on DONE_FD: the program's output
 # ended.  A signal does not cut the wait short.
 wait_relay()
@@ -591,50 +560,6 @@ on_exit()
 	defer_scopes_cleanup
 }
 
-# The process started: record a signal, stop the running program.  Called
-# from the traps of supervise, which only waits.
-# shellcheck disable=SC2317 # called from the traps
-on_signal()
-{
-	local pid start
-
-	[ -s "$ZC_TMP/interrupted" ] || echo "$1" >"$ZC_TMP/interrupted"
-	read -r pid start 2>/dev/null <"$ZC_TMP/program" &&
-		proc_kill TERM "$pid" "$start"
-}
-
-# supervise ARGS...: run the suite in a child (see the top of this file)
-# and exit with its status.  The child ignores the signals the run handles
-# (a background job also ignores SIGINT); with setpriv it is SIGKILLed if
-# this process is, and the next run then removes what it left.
-supervise()
-{
-	local child sig rc pid_done
-	local -a pdeath=()
-
-	ZC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zc-run.XXXXXX") || exit 1
-	export ZC_TMP _ZC_SUPERVISOR=$$
-	for sig in INT TERM HUP; do
-		# shellcheck disable=SC2064 # expand now
-		trap "on_signal $sig" "$sig"
-	done
-	# The child's relay sends SIGUSR1 when stdout went away.
-	trap "on_signal PIPE" USR1
-	setpriv --pdeathsig KILL true 2>/dev/null &&
-		pdeath=(setpriv --pdeathsig KILL)
-	"${pdeath[@]}" "$BASH" "$ZC_DIR/${BASH_SOURCE[0]##*/}" "$@" &
-	child=$!
-	while :; do
-		wait -p pid_done -n "$child" 2>/dev/null
-		rc=$?
-		[ -z "$pid_done" ] || break
-		# Reaped while a trap ran: its status is lost.
-		[ "$rc" -ne 127 ] || { rc=255; break; }
-	done
-	rm -rf "$ZC_TMP"
-	exit "$rc"
-}
-
 # Without root, or without a tool, nothing is set up: say why.
 check_environment()
 {
@@ -671,15 +596,7 @@ main()
 
 	START_MS=$(timestamp_ms)
 	parse_args "$@"
-	if [ -z "${_ZC_SUPERVISOR:-}" ] || [ ! -d "${ZC_TMP:-}" ]; then
-		supervise "$@"
-	fi
-	export -n _ZC_SUPERVISOR ZC_TMP
-	# The run ignores these signals (see the top of this file); its
-	# programs get them back.
-	trap '' INT TERM HUP PIPE
-	env --default-signal true 2>/dev/null &&
-		DEFAULT_SIGNALS=(env --default-signal)
+	supervise "$ZC_DIR/${BASH_SOURCE[0]##*/}" "$@"
 	trap on_exit EXIT
 	defer rm -rf "$ZC_TMP"
 	mkfifo "$ZC_TMP/done" && exec {DONE_FD}<>"$ZC_TMP/done" || exit 1
