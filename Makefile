@@ -4,12 +4,17 @@
 #
 #   make              build lib/libzc.a and the test programs into build/
 #   make run_tests    install missing dependencies (as root), build, run
-#   make check        the project's own tests: unit tests, lint, the suite
+#   make check        the project's own tests, then the suite
 #   make install INSTALL_PATH=DIR    a self-contained copy to run elsewhere
+#   make deps         install (root) or name what is missing
+#   make lint unit runner-test selftests stress torture clean
 #
-# KSFT_DIR=<kernel tree> takes the kselftest headers from that tree instead
-# of Debian's linux-source-6.12.  Inside a kernel tree's
-# tools/testing/selftests/<dir> the kselftest lib.mk drives the build.
+# BUILD=DIR builds into DIR (default build/); every runner is told where
+# through ZC_BUILD and ZC_BIN.  KSFT_DIR=<kernel tree> takes the kselftest
+# headers from that tree instead of Debian's linux-source-6.12, which is
+# extracted into $(BUILD) when the build first needs it (never when make
+# parses this file).  Inside a kernel tree's tools/testing/selftests/<dir>
+# the kselftest lib.mk drives the build.
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
@@ -26,41 +31,79 @@ CFLAGS ?= -O2 -g
 ZC_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-clobbered \
 	     -I$(TOP)/lib
 
-ifneq ($(wildcard $(TOP)/../lib.mk $(TOP)/../kselftest_harness.h),)
-# ---- in-tree: tools/testing/selftests/<dir>, kselftest lib.mk conventions
+ifneq ($(wildcard $(TOP)/../lib.mk),)
+# ---- in a kernel tree: tools/testing/selftests/<dir>, lib.mk conventions.
+# Everything built goes to $(OUTPUT): the source tree may be read-only.
 TEST_PROGS := run_tests.sh
 TEST_GEN_FILES := $(addprefix tests/,$(ZC_TESTS))
-TEST_FILES := settings netns harness
-EXTRA_CLEAN := $(OUTPUT)/libzc.a
+TEST_FILES := settings config netns harness
 CFLAGS += $(ZC_CFLAGS) -I$(TOP)/..
 include ../lib.mk
 
-$(OUTPUT)/libzc.a: $(LIB_SRCS) $(LIB_HDRS)
-	$(CC) $(CFLAGS) -c $(LIB_SRCS)
-	$(AR) rcs $@ $(notdir $(LIB_SRCS:.c=.o))
-	$(RM) $(notdir $(LIB_SRCS:.c=.o))
+# After lib.mk, which sets OUTPUT (the source directory by default: the
+# objects get a directory of their own, never lib/).
+ZC_OBJ := $(OUTPUT)/libzc
+EXTRA_CLEAN := $(ZC_OBJ)
+LIB_OBJS := $(patsubst $(TOP)/lib/%.c,$(ZC_OBJ)/%.o,$(LIB_SRCS))
+# run_tests.sh finds the programs wherever OUTPUT put them.
+export ZC_BIN := $(OUTPUT)/tests
 
-$(OUTPUT)/tests/%: tests/%.c $(OUTPUT)/libzc.a $(LIB_HDRS)
+$(ZC_OBJ)/%.o: $(TOP)/lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(OUTPUT)/libzc.a $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(ZC_OBJ)/libzc.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(OUTPUT)/tests/%: $(TOP)/tests/%.c $(ZC_OBJ)/libzc.a $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(ZC_OBJ)/libzc.a $(LDLIBS) -o $@
 else
 # ---- standalone
 BUILD ?= $(TOP)/build
-KSFT_INC := $(shell $(TOP)/harness/provision.sh $(BUILD)/ksft 2>&2)
-ifeq ($(KSFT_INC),)
-$(error no kselftest headers: see the message above)
+override BUILD := $(abspath $(BUILD))
+
+ifneq ($(KSFT_DIR),)
+KSFT_INC := $(firstword $(patsubst %/kselftest_harness.h,%,$(wildcard \
+	$(KSFT_DIR)/tools/testing/selftests/kselftest_harness.h \
+	$(KSFT_DIR)/kselftest_harness.h)) $(KSFT_DIR)/tools/testing/selftests)
+else
+KSFT_INC := $(BUILD)/ksft
 endif
+KSFT_HDR := $(KSFT_INC)/kselftest_harness.h
+# kunit.py wants to live in a tools/testing/kunit directory.
+KUNIT := $(BUILD)/kunit/tools/testing/kunit/kunit.py
 override CFLAGS += $(ZC_CFLAGS) -D_GNU_SOURCE -I$(KSFT_INC)
 
 LIB_OBJS := $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(ZC_TESTS))
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(ZC_SELFTESTS))
 FAULT_LIB := $(BUILD)/selftests/fault_inject.so
-SH_FILES := run_tests.sh $(wildcard $(TOP)/netns/*.sh $(TOP)/harness/*.sh \
-	      $(TOP)/selftests/*.sh $(TOP)/.ci/run)
+SH_FILES := run_tests.sh $(patsubst $(TOP)/%,%,$(wildcard \
+	$(TOP)/netns/*.sh $(TOP)/harness/*.sh $(TOP)/selftests/*.sh)) .ci/run
 
-.PHONY: all run_tests check unit lint install clean deps
+# Every runner (run_tests.sh, the self-tests) uses this build.
+export ZC_BUILD := $(BUILD)
+export ZC_BIN := $(BUILD)/tests
+
+# $(call ksft_status,WHAT): after a command, make its kselftest exit
+# status 4 (everything skipped) a success that is said, not hidden.
+ksft_status = rc=$$?; if [ $$rc -eq 4 ]; then \
+	echo "\# $(1): skipped (exit 4)" >&2; rc=0; fi; exit $$rc
+
+SUBMAKE := $(MAKE) --no-print-directory -f $(TOP)/Makefile
+
+.PHONY: all run_tests check unit lint runner-test selftests fuzz-short \
+	fuzz suite install clean deps stress torture
+
 all: $(TEST_BINS) $(SELFTEST_BINS) $(FAULT_LIB)
+
+# Upstream files, provisioned when the build first needs them.
+$(KSFT_HDR):
+	@$(TOP)/harness/provision.sh ksft $(KSFT_INC)
+
+$(KUNIT):
+	@$(TOP)/harness/provision.sh kunit $(dir $@)
 
 $(BUILD)/lib/%.o: $(TOP)/lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
@@ -69,11 +112,13 @@ $(BUILD)/lib/%.o: $(TOP)/lib/%.c $(LIB_HDRS)
 $(BUILD)/lib/libzc.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/tests/%: $(TOP)/tests/%.c $(BUILD)/lib/libzc.a $(LIB_HDRS)
+$(BUILD)/tests/%: $(TOP)/tests/%.c $(BUILD)/lib/libzc.a $(LIB_HDRS) \
+		  | $(KSFT_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(BUILD)/lib/libzc.a $(LDLIBS) -o $@
 
-$(BUILD)/selftests/%: $(TOP)/selftests/%.c $(BUILD)/lib/libzc.a $(LIB_HDRS)
+$(BUILD)/selftests/%: $(TOP)/selftests/%.c $(BUILD)/lib/libzc.a \
+		      $(LIB_HDRS) | $(KSFT_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(BUILD)/lib/libzc.a $(LDLIBS) -o $@
 
@@ -81,46 +126,84 @@ $(FAULT_LIB): $(TOP)/selftests/fault_inject.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -shared -fPIC $< -ldl -o $@
 
+# DEPS: the groups of harness/deps.sh to check (and install as root).
+DEPS ?= build run
 deps:
-	@$(TOP)/harness/deps.sh
+	@$(TOP)/harness/deps.sh $(DEPS)
 
-# run_tests.sh exits 4 when every test skipped (not root): a skip, not a
-# failure, so make reports success and says so.
-run_tests: deps all
-	@$(TOP)/run_tests.sh $(RUN_TESTS_ARGS); rc=$$?; \
-	if [ $$rc -eq 4 ]; then \
-		echo "# run_tests.sh exited 4: every test skipped" >&2; rc=0; \
-	fi; exit $$rc
+# Each step after the one before, also under make -j (dependencies are
+# installed once, before anything compiles).
+run_tests:
+	@$(SUBMAKE) deps
+	@$(SUBMAKE) all
+	@$(SUBMAKE) suite
+
+suite:
+	@$(TOP)/run_tests.sh $(RUN_TESTS_ARGS); $(call ksft_status,run_tests.sh)
+
+check:
+	@$(SUBMAKE) deps DEPS="build run check"
+	@$(SUBMAKE) all
+	@$(SUBMAKE) unit
+	@$(SUBMAKE) lint
+	@$(SUBMAKE) runner-test
+	@$(SUBMAKE) selftests
+	@$(SUBMAKE) fuzz-short
+	@$(SUBMAKE) suite
 
 unit: $(SELFTEST_BINS)
 	@for t in $^; do echo "# $$t"; $$t || exit 1; done
 
 lint:
-	@$(TOP)/harness/deps.sh shellcheck
-	cd $(TOP) && shellcheck -x $(SH_FILES:$(TOP)/%=%)
+	@$(TOP)/harness/deps.sh lint
+	@if ! command -v shellcheck >/dev/null; then \
+		echo "# lint: SKIP shellcheck not installed" >&2; exit 0; fi; \
+	cd $(TOP) && shellcheck -x $(SH_FILES)
 
-check: deps all unit lint
-	@$(TOP)/selftests/run_selftests.sh
-	@$(MAKE) --no-print-directory run_tests
+# Tests of run_tests.sh itself, with a fake test program (seconds).
+runner-test: $(KUNIT)
+	@ZC_KUNIT=$(KUNIT) $(TOP)/selftests/runner_test.sh; \
+	$(call ksft_status,runner_test.sh)
 
-# libFuzzer, ASan and UBSan on the parser and the tracker (clang; as
-# root, deps.sh installs it).  fuzz.sh exits 4 when it cannot: a skip.
+# The fault-injection table: the suite must fail when the kernel does.
+selftests: all
+	@$(TOP)/selftests/run_selftests.sh; $(call ksft_status,run_selftests.sh)
+
+# libFuzzer, ASan and UBSan on the error-queue parser and the tracker
+# (clang; as root, deps.sh installs it).  fuzz-short is the seconds-long
+# run of make check, fuzz the longer one.  fuzz.sh exits 4 when it cannot
+# run: a skip, said.
 FUZZ_SECONDS ?= 300
-.PHONY: fuzz fuzz-short
-check: fuzz-short
 fuzz-short:
-	@BUILD=$(BUILD) $(TOP)/selftests/fuzz.sh 5 || [ $$? -eq 4 ]
+	@$(TOP)/selftests/fuzz.sh 5; $(call ksft_status,fuzz.sh)
+
 fuzz:
-	@BUILD=$(BUILD) $(TOP)/selftests/fuzz.sh $(FUZZ_SECONDS) || \
-		[ $$? -eq 4 ]
+	@$(SUBMAKE) deps DEPS="check"
+	@$(TOP)/selftests/fuzz.sh $(FUZZ_SECONDS); $(call ksft_status,fuzz.sh)
+
+# Flakiness gate: N runs of the suite per CPU placement (default 50).
+N ?= 50
+stress:
+	@$(SUBMAKE) deps DEPS="build run stress"
+	@$(SUBMAKE) all
+	@$(TOP)/selftests/stress.sh $(N); $(call ksft_status,stress.sh)
+
+# Kill the suite at 20 random points; nothing of it may be left.
+torture:
+	@$(SUBMAKE) deps DEPS="build run check"
+	@$(SUBMAKE) all $(KUNIT)
+	@ZC_KUNIT=$(KUNIT) $(TOP)/selftests/torture.sh; \
+	$(call ksft_status,torture.sh)
 
 INSTALL_PATH ?= $(BUILD)/install
 install: all
 	mkdir -p $(INSTALL_PATH)/tests
-	cp -r $(TOP)/run_tests.sh $(TOP)/settings $(TOP)/netns $(TOP)/harness \
-		$(INSTALL_PATH)/
+	cp -r $(TOP)/run_tests.sh $(TOP)/settings $(TOP)/config \
+		$(TOP)/netns $(TOP)/harness $(INSTALL_PATH)/
 	cp $(TEST_BINS) $(INSTALL_PATH)/tests/
 
+# The provisioned upstream files (ksft/, kunit/) stay: rm -rf $(BUILD).
 clean:
-	$(RM) -r $(BUILD)/lib $(BUILD)/tests $(BUILD)/selftests $(BUILD)/install
+	$(RM) -r $(BUILD)/lib $(BUILD)/tests $(BUILD)/selftests \
+		$(BUILD)/install $(BUILD)/stress $(BUILD)/torture
 endif

@@ -2,52 +2,57 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Zero-copy transmit selftests: build each topology (netns/<topo>.sh), run
-# every test program in its sender namespace, and report KTAP on stdout:
-# one nested subtest per topology, each program's output nested inside it,
-# then "N passed, N failed, N skipped".
+# every test program (kselftest_harness.h) in its sender namespace, and
+# report KTAP on stdout: a subtest per topology, one per program inside
+# it, a result per test case, then "N passed, N failed, N skipped".
 #
-# Exit status: 0 pass, 1 something failed, 2 bad usage, 4 everything
-# skipped (not root), 130/143 interrupted by SIGINT/SIGTERM.
+# Every planned test case gets a result line, also when its program times
+# out or dies, when the topology's setup fails, and when the run is
+# interrupted (SIGINT, SIGTERM, SIGHUP, stdout closed): the plans and the
+# results agree, and the last line counts test cases.  Cases that never
+# ran are SKIPs saying why; an interruption fails nothing by itself.
+#
+# Exit status: 0 pass, 1 something failed or no test case matched, 2 bad
+# usage, 4 everything skipped (not root), 128+N interrupted by signal N.
+#
+# Signals are trapped only by the process started, which just waits for
+# the run (harness/supervise.sh says why).
 #
 # Environment: ZC_BIN (directory of the test programs), ZC_TOPOLOGIES and
 # ZC_PROGRAMS (defaults for -t and -T), ZC_TIMEOUT (seconds per program,
-# overrides the settings file), KSFT_MACHINE_SLOW=yes (triples timeouts).
+# default 60), KSFT_MACHINE_SLOW=yes (triples the timeouts).  Needs bash
+# 5.1 or later (wait -p).
 
 ZC_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 # shellcheck source=netns/lib.sh
 source "$ZC_DIR/netns/lib.sh"
+# shellcheck source=harness/ktap.sh
+source "$ZC_DIR/harness/ktap.sh"
+# shellcheck source=harness/program.sh
+source "$ZC_DIR/harness/program.sh"
+# shellcheck source=harness/supervise.sh
+source "$ZC_DIR/harness/supervise.sh"
 
 DEFAULT_TOPOS="lo veth sink forward"
+DEFAULT_TIMEOUT=60	# seconds per program
+LIST_TIMEOUT=10		# seconds to list a program's cases
+KILL_GRACE=5		# seconds between SIGTERM and SIGKILL of a program
+DRAIN_TIMEOUT=5		# seconds for the last of a program's output
 
-ALL_TOPOS=()		# topologies found in netns/
-ALL_PROGS=()		# executables found in BIN_DIR
-TOPOS=()		# selected topologies
-PROGS=()		# selected programs
-HARNESS_ARGS=()
-KEEP=0
-BIN_DIR=
-TIMEOUT=
-SKIP_ALL=		# reason every topology skips (a tool is missing)
-IS_ROOT=0
-STDBUF=			# set: line-buffer the programs' stdout
-
-N_PASS=0 N_FAIL=0 N_SKIP=0 N_XFAIL=0	# leaf results, whole run
-T_PASS=0 T_FAIL=0 T_SKIP=0 T_XFAIL=0	# leaf results, current topology
-T_REASON=''				# why the topology skipped/failed
-START=$SECONDS
-
-# What is running now, for the signal handler.
-CUR_TOPO='' CUR_TOPO_N='' CUR_PROG='' CUR_PROG_N=''
-PROG_PID='' PARSER_PID=''
-TOPO_NETNS=()
-IN_CRITICAL=0 PENDING_SIG=''
+ALL_TOPOS=() ALL_PROGS=() TOPOS=() PROGS=() HARNESS_ARGS=()
+KEEP=0 BIN_DIR='' TIMEOUT='' IS_ROOT=0 SKIP_ALL='' STDBUF=''
+declare -A PLAN=()	# "topo prog" -> planned case names, one per line
+declare -A PLAN_ERR=()	# "topo prog" -> why its cases could not be listed
+PROG_PID='' DONE_FD=''
+TOPO_NS=()		# namespaces of the topology being run
+START_MS=0
 
 usage()
 {
 	cat <<EOF
 Usage: $0 [-l] [-t TOPO[,TOPO...]] [-T PROG[,PROG...]] [-k] [-h] [-- ARGS...]
 
-  -l        list topologies and test programs, then exit
+  -l        list topologies, test programs and timeouts, then exit
   -t TOPO   run only these topologies (default: $DEFAULT_TOPOS)
   -T PROG   run only these test programs (default: all in $BIN_DIR)
   -k        keep the namespaces of a topology where something failed
@@ -55,7 +60,8 @@ Usage: $0 [-l] [-t TOPO[,TOPO...]] [-T PROG[,PROG...]] [-k] [-h] [-- ARGS...]
   ARGS      passed to every test program (kselftest harness filters,
             e.g. -t TEST or -r FIXTURE.VARIANT.TEST)
 
-Environment: ZC_BIN, ZC_TOPOLOGIES, ZC_PROGRAMS, ZC_TIMEOUT, KSFT_MACHINE_SLOW
+Environment: ZC_BIN, ZC_TOPOLOGIES, ZC_PROGRAMS, ZC_TIMEOUT (seconds per
+program, default $DEFAULT_TIMEOUT), KSFT_MACHINE_SLOW=yes
 EOF
 }
 
@@ -69,8 +75,8 @@ usage_error()
 in_list()
 {
 	local want=$1 item
-	shift
 
+	shift
 	for item; do
 		[ "$item" = "$want" ] && return 0
 	done
@@ -106,7 +112,7 @@ find_programs()
 	elif [ -d "$ZC_DIR/build/tests" ]; then
 		BIN_DIR=$ZC_DIR/build/tests
 	else
-		BIN_DIR=$ZC_DIR/tests
+		BIN_DIR=$ZC_DIR/tests	# in a kernel tree: next to the sources
 	fi
 	for f in "$BIN_DIR"/*; do
 		[[ -f $f && -x $f ]] && ALL_PROGS+=("${f##*/}")
@@ -120,8 +126,8 @@ select_names()
 	local -n _selected=$1
 	local what=$2 list=$3 name
 	local -a names
-	shift 3
 
+	shift 3
 	read -ra names <<<"${list//,/ }"
 	for name in "${names[@]}"; do
 		in_list "$name" "$@" ||
@@ -131,22 +137,36 @@ select_names()
 	_selected=("${names[@]}")
 }
 
-# Per-program timeout: ZC_TIMEOUT, else timeout= from the settings file
-# (kselftest default 45), tripled on a slow machine.
+# Per-program timeout: ZC_TIMEOUT or the default, tripled on a slow
+# machine.  The settings file holds the kselftest runner's bound for the
+# whole of run_tests.sh (see worst_case_s), not this.
 read_timeout()
 {
-	local t
-
-	if [ -n "${ZC_TIMEOUT:-}" ]; then
-		[[ $ZC_TIMEOUT =~ ^[0-9]+$ ]] || usage_error \
-			"ZC_TIMEOUT must be a number of seconds, not '$ZC_TIMEOUT'"
-		TIMEOUT=$ZC_TIMEOUT
-		return
-	fi
-	t=$(sed -n 's/^timeout=\([0-9]\+\)[[:space:]]*$/\1/p' \
-		"$ZC_DIR/settings" 2>/dev/null | tail -n 1)
-	TIMEOUT=${t:-45}
+	TIMEOUT=${ZC_TIMEOUT:-$DEFAULT_TIMEOUT}
+	[[ $TIMEOUT =~ ^[1-9][0-9]{0,5}$ ]] || usage_error \
+		"ZC_TIMEOUT must be a number of seconds from 1 to 999999, not '$TIMEOUT'"
 	[ "${KSFT_MACHINE_SLOW:-}" = yes ] && TIMEOUT=$((TIMEOUT * 3))
+}
+
+# Upper bound in seconds of a whole run with the selected topologies and
+# programs: every wait in it is bounded.  Per topology: listing each
+# program's cases, setup (link waits of 3 s per device, at most 3 devices,
+# and ip commands), each program (its timeout, the grace before SIGKILL,
+# the drain of its output, the kill of what it left), removing at most 3
+# namespaces (2 bounded waits each); plus removing stale namespaces.
+worst_case_s()
+{
+	local setup=15 cleanup=$((3 * 2 * BUSYWAIT_TIMEOUT / 1000)) stale=10
+	local prog=$((TIMEOUT + KILL_GRACE + DRAIN_TIMEOUT + 2))
+	local list=$((LIST_TIMEOUT + 2)) np=${#PROGS[@]}
+
+	echo $((stale + ${#TOPOS[@]} * (np * list + setup + np * prog + cleanup)))
+}
+
+settings_timeout()
+{
+	sed -n 's/^timeout=\([0-9]\+\)[[:space:]]*$/\1/p' \
+		"$ZC_DIR/settings" 2>/dev/null | tail -n 1
 }
 
 list_all()
@@ -162,6 +182,9 @@ list_all()
 		echo "  $p"
 	done
 	[ "${#ALL_PROGS[@]}" -gt 0 ] || echo "  (none: run make first)"
+	echo "timeout per program: ${TIMEOUT}s"
+	echo "worst case of a whole run: $(worst_case_s)s" \
+	     "(settings: timeout=$(settings_timeout))"
 }
 
 parse_args()
@@ -191,11 +214,6 @@ parse_args()
 		fi
 		HARNESS_ARGS=("$@")
 	fi
-	if [ "$list" -eq 1 ]; then
-		list_all
-		exit 0
-	fi
-
 	if [ -n "$topos" ] || [ "$topos_set" -eq 1 ]; then
 		select_names TOPOS topology "$topos" "${ALL_TOPOS[@]}"
 	else
@@ -209,373 +227,340 @@ parse_args()
 		PROGS=("${ALL_PROGS[@]}")
 	fi
 	read_timeout
-}
-
-# Count leaf results in the current topology and the whole run.
-count()
-{
-	T_PASS=$((T_PASS + $1)) N_PASS=$((N_PASS + $1))
-	T_FAIL=$((T_FAIL + $2)) N_FAIL=$((N_FAIL + $2))
-	T_SKIP=$((T_SKIP + $3)) N_SKIP=$((N_SKIP + $3))
-	T_XFAIL=$((T_XFAIL + $4)) N_XFAIL=$((N_XFAIL + $4))
-}
-
-# Signals that arrive while namespaces are being created or deleted are
-# acted upon once that is done, so that no undo is ever half registered.
-critical_begin()
-{
-	IN_CRITICAL=1
-}
-
-critical_end()
-{
-	local sig=$PENDING_SIG
-
-	IN_CRITICAL=0
-	PENDING_SIG=
-	[ -z "$sig" ] || on_signal "$sig"
-}
-
-# relay_output COUNTS NAME: copy a program's output (stdin) to stdout indented
-# as a nested KTAP subtest, turning non-KTAP lines into diagnostics, and
-# write the counts of its top-level results to COUNTS when it ends.
-relay_output()
-{
-	local counts=$1 name=$2 line pass=0 fail=0 skip=0 xfail=0 xpass=0 results=0
-	local plan=-1
-	local reason='' dir text
-	local re_ktap='^[[:space:]]*(K?TAP version [0-9]|[0-9]+\.\.[0-9]|'
-	re_ktap+='(not )?ok( |$)|#)'
-	local re_result='^(not )?ok [0-9]+'
-	local re_plan='^1\.\.([0-9]+)'
-	local re_dir='#[[:space:]]*(SKIP|XFAIL|XPASS)([[:space:]]+(.*))?'
-
-	# A signal for the runner's process group must not cut the relay short:
-	# the runner stops the program, then the relay ends at end of file.
-	trap '' INT TERM
-	while IFS= read -r line || [ -n "$line" ]; do
-		line=${line%$'\r'}
-		if [[ $line =~ $re_ktap ]]; then
-			printf '        %s\n' "$line"
-			# Name the nested test, as KTAP's subtest header does.
-			[[ -z $name || ! $line =~ ^K?TAP\ version ]] ||
-				printf '        # Subtest: %s\n' "$name"
-			[[ ! $line =~ ^K?TAP\ version ]] || name=
-		elif [ -n "$line" ]; then
-			printf '        # %s\n' "$line"
-		else
-			printf '        #\n'
-		fi
-
-		dir='' text=''
-		if [[ $line =~ $re_dir ]]; then
-			dir=${BASH_REMATCH[1]} text=${BASH_REMATCH[3]}
-		fi
-		if [[ $line =~ $re_result ]]; then
-			results=$((results + 1))
-			if [ -n "${BASH_REMATCH[1]}" ]; then
-				fail=$((fail + 1))
-				continue
-			fi
-			case $dir in
-			SKIP)
-				skip=$((skip + 1))
-				reason=${reason:-$text}
-				;;
-			XFAIL) pass=$((pass + 1)) xfail=$((xfail + 1)) ;;
-			XPASS) fail=$((fail + 1)) xpass=$((xpass + 1)) ;;
-			*) pass=$((pass + 1)) ;;
-			esac
-		elif [[ $plan -lt 0 && $line =~ $re_plan ]]; then
-			plan=${BASH_REMATCH[1]}
-			[ "$dir" = SKIP ] && reason=$text
-		fi
-	done
-	printf '%s\n' "$pass $fail $skip $xfail $xpass $results $plan" \
-		"$reason" >"$counts"
-}
-
-# shellcheck disable=SC2317 # called through zc_busywait
-pid_gone()
-{
-	! kill -0 "$1" 2>/dev/null
-}
-
-# Wait (bounded) for relay_output to see the end of the program's output.
-drain_output()
-{
-	[ -n "$PARSER_PID" ] || return
-	if ! zc_busywait 5000 pid_gone "$PARSER_PID"; then
-		echo "    # $CUR_PROG: a leftover process holds its output"
-		kill -KILL "$PARSER_PID" 2>/dev/null
-	fi
-	wait "$PARSER_PID" 2>/dev/null
-	PARSER_PID=
-}
-
-# Stop the running program: SIGTERM to its timeout, which passes it on and
-# reaps the program, then SIGKILL to everything left in the topology's
-# namespaces (the harness runs each test in its own process group).
-# stderr would only get bash's notices of jobs killed by a signal.
-stop_program()
-{
-	{
-		kill -TERM "$PROG_PID"
-		zc_busywait 2000 pid_gone "$PROG_PID"
-		zc_netns_kill "${TOPO_NETNS[@]}"
-		zc_busywait 3000 pid_gone "$PROG_PID" || kill -KILL "$PROG_PID"
-		wait "$PROG_PID"
-	} 2>/dev/null
-	PROG_PID=
-	drain_output
-}
-
-# finish_program N NAME RC ELAPSED [WHY]: judge a finished program from its
-# exit status and its results, print its result line, count.
-finish_program()
-{
-	local n=$1 name=$2 rc=$3 elapsed=$4 extra=${5:-}
-	local pass=0 fail=0 skip=0 xfail=0 xpass=0 results=0 plan=-1 reason=''
-
-	{
-		read -r pass fail skip xfail xpass results plan
-		IFS= read -r reason
-	} <"$ZC_TMP/counts" 2>/dev/null
-
-	if [ -n "$extra" ]; then
-		:
-	elif [ "$rc" -eq 124 ] ||
-	     { [ "$rc" -eq 137 ] && [ "$elapsed" -ge "$TIMEOUT" ]; }; then
-		extra="TIMEOUT after ${TIMEOUT}s"
-	elif [ "$rc" -gt 128 ] && [ "$rc" -le 192 ]; then
-		extra="killed by SIG$(kill -l "$rc")"
-	elif [ "$rc" -ge 125 ] && [ "$rc" -le 127 ]; then
-		extra="could not be run (exit $rc)"
-	elif [ "$rc" -eq 4 ] && [ "$results" -eq 0 ]; then
-		skip=1
-		reason=${reason:-exit 4 without a reason}
-	elif [ "$rc" -eq 1 ] && [ "$fail" -eq 0 ]; then
-		extra="exit 1 without a failed test"
-	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] && [ "$rc" -ne 2 ] &&
-	     [ "$rc" -ne 4 ]; then
-		extra="exit $rc"
-	elif [ "$plan" -lt 0 ] && [ "$results" -eq 0 ]; then
-		extra="printed no KTAP plan"
-	elif [ "$results" -lt "$plan" ]; then
-		extra="printed $results of $plan results"
-	fi
-	if [ -n "$extra" ]; then
-		echo "    # $name: $extra"
-		fail=$((fail + 1))
-	fi
-	count "$pass" "$fail" "$skip" "$xfail"
-
-	if [ -z "$extra" ]; then
-		extra="exit $rc"
-		# The harness exits 0 after an XPASS: an expectation went stale.
-		[ "$rc" -eq 0 ] && [ "$xpass" -gt 0 ] && extra="$xpass XPASS"
-	fi
-	if [ "$fail" -gt 0 ]; then
-		echo "    not ok $n $name # $extra"
-	elif [ "$pass" -eq 0 ] && [ "$skip" -gt 0 ]; then
-		echo "    ok $n $name # SKIP $reason"
-		T_REASON=${T_REASON:-$reason}
-	elif [ "$pass" -eq 0 ]; then
-		echo "    ok $n $name # SKIP no test selected"
-	else
-		echo "    ok $n $name"
+	if [ "$list" -eq 1 ]; then
+		list_all
+		exit 0
 	fi
 }
 
-# run_program N NAME: run it in the sender namespace with the contract in
-# its environment, relaying its output as it comes.
-run_program()
+# The harness filter of the current topology: variants of the protocols
+# it does not carry are left out.
+proto_filter()
 {
-	local n=$1 name=$2 rc start proto
-	local fifo=$ZC_TMP/output
-	local -a cmd=(timeout -k 5 "$TIMEOUT") filter=()
+	local -n _filter=$1
+	local proto
 
-	# Variants for protocols the path does not carry are left out.
+	_filter=()
 	for proto in tcp udp; do
 		[[ " $ZC_PROTOS " == *" $proto "* ]] ||
-			filter+=(-V "ip4_$proto" -V "ip6_$proto")
+			_filter+=(-V "ip4_$proto" -V "ip6_$proto")
 	done
-	[ -n "$STDBUF" ] && cmd+=(stdbuf -oL)
-	cmd+=("$BIN_DIR/$name" "${filter[@]}" "${HARNESS_ARGS[@]}")
-	[ -n "$ZC_TX_NS" ] && cmd=(ip netns exec "$ZC_TX_NS" "${cmd[@]}")
-
-	CUR_PROG=$name CUR_PROG_N=$n
-	rm -f "$fifo" "$ZC_TMP/counts"
-	mkfifo "$fifo" || return 1
-	relay_output "$ZC_TMP/counts" "$name" <"$fifo" &
-	PARSER_PID=$!
-	start=$SECONDS
-	"${cmd[@]}" >"$fifo" 2>&1 &
-	PROG_PID=$!
-	# wait returns at once when a trapped signal arrives.  Its stderr
-	# would only get bash's notice of a program killed by a signal.
-	wait "$PROG_PID" 2>/dev/null
-	rc=$?
-	PROG_PID=
-	# Test processes left behind in their own process groups.
-	zc_netns_kill "${TOPO_NETNS[@]}"
-	drain_output
-	finish_program "$n" "$name" "$rc" $((SECONDS - start))
-	CUR_PROG=
 }
 
-topology_result()
+# List the cases of every program in every topology before anything runs,
+# so that cases that never run can be reported by name.  Sets TOTAL_CASES.
+plan_all()
 {
-	local n=$1 topo=$2 why=${3:-}
+	local topo prog
+	local -a filter cases
 
-	if [ -n "$why" ]; then
-		echo "not ok $n $topo # $why"
-	elif [ "$T_FAIL" -gt 0 ]; then
-		echo "not ok $n $topo"
-	elif [ "$T_PASS" -eq 0 ] && [ "$T_SKIP" -gt 0 ]; then
-		echo "ok $n $topo # SKIP $T_REASON"
+	TOTAL_CASES=0
+	for topo in "${TOPOS[@]}"; do
+		zc_contract_reset
+		"topo_${topo}_env"
+		proto_filter filter
+		for prog in "${PROGS[@]}"; do
+			if prog_list_cases cases "$LIST_TIMEOUT" "$BIN_DIR/$prog" \
+			   "${filter[@]}" "${HARNESS_ARGS[@]}"; then
+				PLAN[$topo $prog]=$(printf '%s\n' "${cases[@]}")
+				TOTAL_CASES=$((TOTAL_CASES + ${#cases[@]}))
+			else
+				PLAN_ERR[$topo $prog]=$PROG_LIST_ERR
+				TOTAL_CASES=$((TOTAL_CASES + 1))
+			fi
+		done
+	done
+	zc_contract_reset
+}
+
+# planned ARRAY TOPO PROG
+planned()
+{
+	local -n _planned=$1
+
+	_planned=()
+	[ -z "${PLAN[$2 $3]:-}" ] || mapfile -t _planned <<<"${PLAN[$2 $3]}"
+}
+
+topo_cases()
+{
+	local prog n=0
+	local -a cases
+
+	for prog in "${PROGS[@]}"; do
+		planned cases "$1" "$prog"
+		n=$((n + ${#cases[@]}))
+		[ -z "${PLAN_ERR[$1 $prog]:-}" ] || n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# Result line of a subtest from the counts since FAIL0/PASS0/SKIP0: FIRST
+# is the first failure's reason, SKIPWHY the first skip's.
+subtest_result()
+{
+	local name=$1 f0=$2 p0=$3 s0=$4 first=$5 skipwhy=$6
+
+	if [ "$KTAP_CNT_FAIL" -gt "$f0" ]; then
+		ktap_subtest_end "not ok" "$name" "$first"
+	elif [ "$KTAP_CNT_PASS" -eq "$p0" ] && [ "$KTAP_CNT_SKIP" -gt "$s0" ]; then
+		ktap_subtest_end ok "$name" "SKIP $skipwhy"
 	else
-		echo "ok $n $topo"
+		ktap_subtest_end ok "$name"
 	fi
+}
+
+# program_all N PROG VERDICT WHY: report every case of PROG in the current
+# topology as VERDICT ("fail" or "skip") without running it.
+program_all()
+{
+	local prog=$1 verdict=$2 why=$3 c
+	local f0=$KTAP_CNT_FAIL p0=$KTAP_CNT_PASS s0=$KTAP_CNT_SKIP
+	local -a cases
+
+	planned cases "$CUR_TOPO" "$prog"
+	if [ -n "${PLAN_ERR[$CUR_TOPO $prog]:-}" ]; then
+		cases=("$prog")
+		verdict=fail why=${PLAN_ERR[$CUR_TOPO $prog]}
+	fi
+	ktap_subtest_begin "$prog"
+	ktap_set_plan "${#cases[@]}"
+	for c in "${cases[@]}"; do
+		if [ "$verdict" = fail ]; then
+			ktap_test_fail "$c" "$why"
+		else
+			ktap_test_skip "$c" "$why"
+		fi
+	done
+	subtest_result "$prog" "$f0" "$p0" "$s0" "$why" "$why"
+	PROG_WHY=$why
+}
+
+# Wait (bounded) for the relay's line on DONE_FD: the program's output
+# ended.  A signal does not cut the wait short.
+wait_relay()
+{
+	local deadline=$(($(timestamp_ms) + DRAIN_TIMEOUT * 1000)) left
+
+	while left=$((deadline - $(timestamp_ms))); [ "$left" -gt 0 ]; do
+		read -r -t "$((left / 1000)).$(printf '%03d' $((left % 1000)))" \
+			-u "$DONE_FD" _ && return 0
+	done
+	return 1
+}
+
+# run_program PROG: run it in the sender namespace with the contract in its
+# environment, relaying its output as it comes; then report every case it
+# did not and print its result line.
+run_program()
+{
+	local prog=$1 rc start ms relay relay_start cur_v cur_why rest_v rest_why
+	local f0=$KTAP_CNT_FAIL p0=$KTAP_CNT_PASS s0=$KTAP_CNT_SKIP
+	local fifo=$ZC_TMP/output state=$ZC_TMP/state
+	local -a cmd=() filter cases
+
+	planned cases "$CUR_TOPO" "$prog"
+	if [ -n "${PLAN_ERR[$CUR_TOPO $prog]:-}" ]; then
+		program_all "$prog" fail ""
+		return
+	fi
+	proto_filter filter
+	# timeout stays outside the namespace, in the runner's process group
+	# (--foreground): killing what runs in the namespace never kills it,
+	# and it always exits, with the program's status (124 on timeout).
+	cmd=(timeout --foreground -k "$KILL_GRACE" "$TIMEOUT")
+	[ -z "$ZC_TX_NS" ] || cmd+=(ip netns exec "$ZC_TX_NS")
+	[ -z "$STDBUF" ] || cmd+=(stdbuf -oL)
+	cmd+=("$BIN_DIR/$prog" "${filter[@]}" "${HARNESS_ARGS[@]}")
+
+	ktap_subtest_begin "$prog"
+	rm -f "$fifo" "$state"
+	mkfifo "$fifo" || return 1
+	prog_relay "$state" "$DONE_FD" "$_ZC_SUPERVISOR" <"$fifo" &
+	relay=$!
+	relay_start=$(proc_start_time "$relay")
+	start=$(timestamp_ms)
+	"${DEFAULT_SIGNALS[@]}" "${cmd[@]}" >"$fifo" 2>&1 {DONE_FD}>&- &
+	PROG_PID=$!
+	# Where the process started finds what to stop on a signal.
+	echo "$PROG_PID $(proc_start_time "$PROG_PID")" >"$ZC_TMP/program"
+	! interrupted || proc_kill TERM "$PROG_PID" "$(proc_start_time "$PROG_PID")"
+	# timeout(1) bounds this wait.
+	wait "$PROG_PID" 2>/dev/null
+	rc=$?
+	ms=$(($(timestamp_ms) - start))
+	rm -f "$ZC_TMP/program"
+	PROG_PID=''
+	# Test processes left behind in their own process groups.
+	zc_netns_kill "${TOPO_NS[@]}"
+	if ! wait_relay; then
+		ktap_print_msg "$prog: a leftover process holds its output"
+		proc_kill KILL "$relay" "$relay_start"
+	fi
+	wait "$relay" 2>/dev/null
+
+	if interrupted_too "$rc"; then
+		cur_v=skip cur_why="interrupted by SIG$INTERRUPTED"
+		rest_v=skip rest_why="not run: interrupted by SIG$INTERRUPTED"
+	elif [ "$rc" -eq 124 ] ||
+	     { [ "$rc" -eq 137 ] && [ "$ms" -ge $((TIMEOUT * 1000)) ]; }; then
+		cur_v=fail cur_why="TIMEOUT: $prog ran for ${TIMEOUT}s"
+		rest_v=skip rest_why="not run: $prog timed out after ${TIMEOUT}s"
+	elif [ "$rc" -gt 128 ] && [ "$rc" -le 192 ]; then
+		cur_v=fail cur_why="$prog killed by SIG$(kill -l "$rc")"
+		rest_v=skip rest_why="not run: $prog was killed by SIG$(kill -l "$rc")"
+	elif [ "$rc" -ge 125 ] && [ "$rc" -le 127 ]; then
+		cur_v=fail cur_why="$prog could not be run (exit $rc)"
+		rest_v=fail rest_why=$cur_why
+	else
+		cur_v=fail cur_why="$prog exited with status $rc before reporting it"
+		rest_v=fail rest_why=$cur_why
+	fi
+	prog_report_missing "$state" "$cur_v" "$cur_why" "$rest_v" "$rest_why" \
+		"${cases[@]}"
+	[ "$PROG_REPORTED" -ge 0 ] ||
+		ktap_print_msg "$prog: its output was lost"
+	[ "$PROG_XPASS" -eq 0 ] ||
+		ktap_print_msg "$prog: $PROG_XPASS XPASS: an expected failure passed, the expectation is stale"
+	# Every case reported, yet the exit status disagrees.
+	if [ "$PROG_MISSING" -eq 0 ] && ! interrupted &&
+	   { [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] && [ "$rc" -ne 4 ] ||
+	     { [ "$rc" -eq 1 ] && [ "$KTAP_CNT_FAIL" -eq "$f0" ]; }; }; then
+		PROG_FIRST_FAIL="$prog exited with status $rc, not its results' status"
+		ktap_print_msg "$PROG_FIRST_FAIL (counted as 1 failure)"
+		ktap_count 0 1 0 0
+	fi
+	subtest_result "$prog" "$f0" "$p0" "$s0" "$PROG_FIRST_FAIL" \
+		"$PROG_FIRST_SKIP"
+	PROG_WHY=${PROG_FIRST_FAIL:-$PROG_FIRST_SKIP}
+}
+
+# Print the contract as a diagnostic (trimmed to what is set).
+show_contract()
+{
+	local var line=''
+
+	for var in $ZC_CONTRACT_VARS; do
+		[ -n "${!var}" ] && line+=" $var=${!var}"
+	done
+	ktap_print_msg "${line# }"
+}
+
+# all_programs VERDICT WHY: the topology's plan, every case VERDICT.
+all_programs()
+{
+	local prog f0 first=''
+
+	ktap_set_plan "${#PROGS[@]}"
+	for prog in "${PROGS[@]}"; do
+		f0=$KTAP_CNT_FAIL
+		program_all "$prog" "$1" "$2"
+		[ "$KTAP_CNT_FAIL" -eq "$f0" ] ||
+			first=${first:-"$prog: $PROG_WHY"}
+	done
+	T_WHY=$2
+	[ "$1" = fail ] || T_WHY=${first:-$2}
 }
 
 # Delete the topology's namespaces, or with -k after a failure keep them
 # (their processes are killed all the same).
 topology_cleanup()
 {
-	local ns del=''
+	local failed=$1 ns del=''
 
-	if [ "$KEEP" -eq 1 ] && [ "$T_FAIL" -gt 0 ] &&
-	   [ "${#TOPO_NETNS[@]}" -gt 0 ]; then
-		zc_netns_kill "${TOPO_NETNS[@]}"
+	if [ "$KEEP" -eq 1 ] && [ "$failed" -eq 1 ] &&
+	   [ "${#TOPO_NS[@]}" -gt 0 ]; then
+		zc_netns_kill "${TOPO_NS[@]}"
 		defer_scope_discard
-		for ns in "${TOPO_NETNS[@]}"; do
-			del+="${del:+; }ip netns del $ns"
+		zc_run_keep
+		for ns in "${TOPO_NS[@]}"; do
+			del+="ip netns del $ns; "
 		done
-		echo "# kept namespaces ${TOPO_NETNS[*]}; remove with: $del"
+		ktap_print_msg "kept namespaces ${TOPO_NS[*]}; remove with:" \
+			"${del}rm $ZC_RUN_DIR/$ZC_RUN_ID"
 	else
-		critical_begin
 		defer_scope_pop
-		critical_end
 	fi
-	TOPO_NETNS=()
-}
-
-# Print the contract as a diagnostic (trimmed to what is set).
-show_contract()
-{
-	local var line=
-
-	for var in $ZC_CONTRACT_VARS; do
-		[ -n "${!var}" ] && line+=" $var=${!var}"
-	done
-	echo "    #$line"
+	TOPO_NS=()
 }
 
 run_topology()
 {
-	local n=$1 topo=$2 rc=0 line i nsfirst err=$ZC_TMP/setup.err
+	local topo=$1 rc=0 line why='' prog ns0 err=$ZC_TMP/setup.err
+	local f0=$KTAP_CNT_FAIL p0=$KTAP_CNT_PASS s0=$KTAP_CNT_SKIP
 
-	T_PASS=0 T_FAIL=0 T_SKIP=0 T_XFAIL=0 T_REASON=
-	CUR_TOPO=$topo CUR_TOPO_N=$n
-	echo "    KTAP version 1"
-	echo "    # Subtest: $topo"
+	CUR_TOPO=$topo T_WHY=''
+	ktap_subtest_begin "$topo"
+	if [ "$(topo_cases "$topo")" -eq 0 ]; then
+		ktap_skip_all "no test case selected"
+		ktap_subtest_end ok "$topo" "SKIP no test case selected"
+		return
+	fi
 	zc_contract_reset
-	nsfirst=${#ZC_NETNS_CREATED[@]}
+	ns0=${#NS_LIST[@]}
 	defer_scope_push
 	if [ -n "$SKIP_ALL" ]; then
-		rc=4 T_REASON=$SKIP_ALL
+		rc=4 why=$SKIP_ALL
 	elif [ "$IS_ROOT" -eq 1 ]; then
-		critical_begin
-		"topo_${topo}_setup" 2>"$err"
+		ZC_NS_TAG=$topo "topo_${topo}_setup" 2>"$err"
 		rc=$?
-		TOPO_NETNS=("${ZC_NETNS_CREATED[@]:nsfirst}")
-		critical_end
+		TOPO_NS=("${NS_LIST[@]:ns0}")
 		while IFS= read -r line; do
-			[ -n "$line" ] || continue
-			echo "    # $topo setup: $line"
-			T_REASON=$line
+			[ -z "$line" ] || ktap_print_msg "setup: $line"
+			why=${line:-$why}
 		done <"$err"
 	else
 		"topo_${topo}_env"
 	fi
 
-	case $rc in
-	0)
-		show_contract
-		echo "    1..${#PROGS[@]}"
-		for i in "${!PROGS[@]}"; do
-			run_program $((i + 1)) "${PROGS[i]}"
-		done
-		topology_result "$n" "$topo"
-		;;
-	4)
-		echo "    1..${#PROGS[@]}"
-		for i in "${!PROGS[@]}"; do
-			echo "    ok $((i + 1)) ${PROGS[i]} # SKIP $T_REASON"
-			count 0 0 1 0
-		done
-		topology_result "$n" "$topo"
-		;;
-	*)
-		count 0 1 0 0
-		topology_result "$n" "$topo" \
-			"setup failed: ${T_REASON:-exit $rc}"
-		;;
-	esac
-	CUR_TOPO=''
-	topology_cleanup
-}
-
-print_summary()
-{
-	echo "# $N_XFAIL xfail (counted as passed)," \
-	     "$((SECONDS - START))s elapsed"
-	echo "$N_PASS passed, $N_FAIL failed, $N_SKIP skipped"
-}
-
-exit_status()
-{
-	if [ "$N_FAIL" -gt 0 ]; then
-		echo 1
-	elif [ "$N_PASS" -eq 0 ] && [ "$N_SKIP" -gt 0 ]; then
-		echo 4
+	if interrupted; then
+		all_programs skip "not run: interrupted by SIG$INTERRUPTED"
+	elif [ "$rc" -eq 4 ]; then
+		all_programs skip "$why"
+	elif [ "$rc" -ne 0 ]; then
+		all_programs fail "setup failed: ${why:-exit status $rc}"
 	else
-		echo 0
+		show_contract
+		ktap_set_plan "${#PROGS[@]}"
+		for prog in "${PROGS[@]}"; do
+			if interrupted; then
+				program_all "$prog" skip \
+					"not run: interrupted by SIG$INTERRUPTED"
+			else
+				run_program "$prog"
+			fi
+			[ "$KTAP_CNT_FAIL" -eq "$f0" ] ||
+				T_WHY=${T_WHY:-"$prog: $PROG_WHY"}
+		done
+		[ -n "$T_WHY" ] || T_WHY=$PROG_WHY
 	fi
+	topology_cleanup $((KTAP_CNT_FAIL > f0))
+	subtest_result "$topo" "$f0" "$p0" "$s0" "$T_WHY" "$T_WHY"
+	CUR_TOPO=''
 }
 
-on_signal()
+# A topology that was never started: every case not run.
+topology_not_run()
 {
-	local sig=$1 why
+	local topo=$1 f0=$KTAP_CNT_FAIL p0=$KTAP_CNT_PASS s0=$KTAP_CNT_SKIP
+	local why="not run: interrupted by SIG$INTERRUPTED"
 
-	if [ "$IN_CRITICAL" -eq 1 ] && [ -z "$PENDING_SIG" ]; then
-		PENDING_SIG=$sig
-		return
-	fi
-	trap '' INT TERM
-	why="interrupted by SIG$sig"
-	echo "# $why, stopping"
-	if [ -n "$PROG_PID" ]; then
-		stop_program
-		finish_program "$CUR_PROG_N" "$CUR_PROG" 0 0 "$why"
-	fi
-	[ -z "$CUR_TOPO" ] || topology_result "$CUR_TOPO_N" "$CUR_TOPO" "$why"
-	print_summary
-	[ "$sig" = INT ] && exit 130
-	exit 143
+	CUR_TOPO=$topo
+	ktap_subtest_begin "$topo"
+	all_programs skip "$why"
+	subtest_result "$topo" "$f0" "$p0" "$s0" "$T_WHY" "$why"
+	CUR_TOPO=''
 }
 
 # shellcheck disable=SC2317 # the EXIT trap
 on_exit()
 {
-	trap '' INT TERM
-	[ -z "$PROG_PID" ] || kill -KILL "$PROG_PID" 2>/dev/null
-	[ -z "$PARSER_PID" ] || kill -KILL "$PARSER_PID" 2>/dev/null
-	defer_run_all
+	[ -z "$PROG_PID" ] || proc_kill TERM "$PROG_PID" "$(proc_start_time "$PROG_PID")"
+	zc_netns_kill "${TOPO_NS[@]}"
+	defer_scopes_cleanup
 }
 
-# Without root, or without ip/timeout, nothing is set up: say why.
+# Without root, or without a tool, nothing is set up: say why.
 check_environment()
 {
 	local tool
@@ -585,47 +570,77 @@ check_environment()
 		[ "$tool" = ip ] && [ "$IS_ROOT" -eq 0 ] && continue
 		command -v "$tool" >/dev/null && continue
 		case $tool in
-		ip) SKIP_ALL="iproute2 missing ('ip' not found)" ;;
-		*) SKIP_ALL="coreutils 'timeout' not found" ;;
+		ip) SKIP_ALL="'ip' not found (install iproute2)" ;;
+		*) SKIP_ALL="'timeout' not found (install coreutils)" ;;
 		esac
-		echo "# $SKIP_ALL: every topology skips"
 		return
 	done
 	command -v stdbuf >/dev/null && STDBUF=1
-	[ "$IS_ROOT" -eq 1 ] ||
-		echo "# not root: no namespaces; the tests report their skip"
+}
+
+finish()
+{
+	local sig
+
+	ktap_print_msg "$KTAP_CNT_XFAIL xfail (counted as passed)," \
+		"$((($(timestamp_ms) - START_MS) / 1000))s elapsed"
+	ktap_print_totals
+	interrupted || { ktap_exit_status; exit; }
+	sig=$(kill -l "$INTERRUPTED")
+	exit $((128 + sig))
 }
 
 main()
 {
-	local i
+	local i sig
 
+	START_MS=$(timestamp_ms)
 	parse_args "$@"
-
+	supervise "$ZC_DIR/${BASH_SOURCE[0]##*/}" "$@"
 	trap on_exit EXIT
-	trap 'on_signal INT' INT
-	trap 'on_signal TERM' TERM
-	ZC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zc-run.XXXXXX") || exit 1
 	defer rm -rf "$ZC_TMP"
-
-	echo "KTAP version 1"
-	echo "# zerocopy selftests, kernel $(uname -r)"
-	if [ "${#PROGS[@]}" -eq 0 ]; then
-		echo "1..0"
-		echo "# no test programs in $BIN_DIR: run make first"
-		print_summary
-		[ "$(id -u)" -eq 0 ] && exit 1
-		exit 4
-	fi
-	echo "# topologies: ${TOPOS[*]}; programs: ${PROGS[*]};" \
-	     "timeout ${TIMEOUT}s"
+	mkfifo "$ZC_TMP/done" && exec {DONE_FD}<>"$ZC_TMP/done" || exit 1
 	check_environment
-	echo "1..${#TOPOS[@]}"
+	if [ "$IS_ROOT" -eq 1 ] && [ -z "$SKIP_ALL" ] &&
+	   ! zc_run_register "$ZC_TMP"; then
+		SKIP_ALL="cannot record this run in /run or ${TMPDIR:-/tmp}"
+	fi
+	plan_all
+
+	ktap_print_header
+	ktap_print_msg "zerocopy selftests, kernel $(uname -r)${ZC_RUN_ID:+, run $ZC_RUN_ID}"
+	ktap_print_msg "topologies: ${TOPOS[*]}; programs: ${PROGS[*]:-none};" \
+		"timeout ${TIMEOUT}s per program"
+	[ -z "$SKIP_ALL" ] || ktap_print_msg "$SKIP_ALL: every topology skips"
+	[ "$IS_ROOT" -eq 1 ] ||
+		ktap_print_msg "not root: no namespaces; the tests report their skip"
+	if interrupted; then
+		ktap_set_plan 0
+		ktap_print_msg "interrupted by SIG$INTERRUPTED before any test ran"
+		finish
+	fi
+	if [ "$TOTAL_CASES" -eq 0 ]; then
+		ktap_set_plan 0
+		if [ "${#PROGS[@]}" -eq 0 ]; then
+			ktap_print_msg "no test programs in $BIN_DIR: run make first"
+		else
+			ktap_print_msg "no test case matches the arguments:" \
+				"${HARNESS_ARGS[*]}"
+		fi
+		ktap_print_totals
+		exit "$KSFT_FAIL"
+	fi
+	ktap_set_plan "${#TOPOS[@]}"
 	for i in "${!TOPOS[@]}"; do
-		run_topology $((i + 1)) "${TOPOS[i]}"
+		if interrupted; then
+			topology_not_run "${TOPOS[i]}"
+		else
+			run_topology "${TOPOS[i]}"
+		fi
 	done
-	print_summary
-	exit "$(exit_status)"
+	! interrupted ||
+		ktap_print_msg "interrupted by SIG$INTERRUPTED: the cases not run are SKIPs"
+	finish
 }
 
 main "$@"

@@ -1,87 +1,99 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Check, and as root install with apt, what the suite needs.
+# Check what the suite needs and, as root, install what is missing with
+# one apt-get invocation (waiting for a dpkg lock held by someone else).
 #
-#   deps.sh              what building and running the suite needs
-#   deps.sh shellcheck   only shellcheck (make lint)
-#   deps.sh fuzz         only clang and its libFuzzer runtime (make fuzz)
+#   deps.sh [GROUP...]     default: build run
 #
-# Not root: prints exactly what to install.  Exits non-zero only when the
-# build itself cannot happen (compiler, make, kselftest headers); missing
-# runtime tools then make every test skip, which is the not-root outcome
-# anyway.
+# Not root: prints the missing packages and the apt-get line.  Exits 1
+# only when the build itself cannot happen (a "build" dependency is
+# missing); a missing tool of another group makes what needs it skip,
+# naming it.  ZC_BUILD (the build directory) and KSFT_DIR tell where the
+# kselftest headers may already be.
 set -u
 
-# ip and ethtool live in sbin, which a user PATH may lack.
+# ip, tc and sysctl live in sbin, which a user's PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${ZC_BUILD:-$top/build}
 
-# command:package, and whether the build needs it
-build_deps="gcc:gcc make:make tar:tar xz:xz-utils"
-run_deps="ip:iproute2 tc:iproute2 ethtool:ethtool timeout:coreutils"
-# Checked only for `deps.sh fuzz`: the suite does not need them.  A *.a is
-# a runtime library that clang must find, not a command.
-fuzz_deps="clang:clang libclang_rt.fuzzer-$(uname -m).a:libclang-rt-dev"
+# group  probe                        package            used by
+deps="
+build    cmd:gcc                      gcc                compiling
+build    cmd:make                     make               the build
+build    file:/usr/include/stdio.h    libc6-dev          compiling
+build    cmd:tar                      tar                harness/provision.sh
+build    cmd:xz                       xz-utils           harness/provision.sh
+build    ksft                         linux-source-6.12  kselftest headers, kunit.py
+run      cmd:ip                       iproute2           topologies (netns/)
+run      cmd:tc                       iproute2           noqueue qdisc on ifb (sink, forward)
+run      cmd:sysctl                   procps             forwarding in the forward namespace
+run      cmd:timeout                  coreutils          per-program timeout
+run      cmd:stdbuf                   coreutils          line-buffered test output
 
-# A command on PATH, or a library that clang finds.
-have()
+# ---- check-only: the project's own tests (make check, make stress); add
+# new ones here
+lint     cmd:shellcheck               shellcheck         make lint
+check    cmd:python3                  python3            kunit.py parse (selftests/runner_test.sh)
+check    cmd:nft                      nftables           self-tests
+fuzz     cmd:clang                    clang              fuzz targets (selftests/fuzz.sh)
+fuzz     fuzzer                       libclang-rt-dev    libFuzzer runtime (fuzz targets)
+stress   cmd:taskset                  util-linux         make stress (CPU placements)
+"
+
+# probe PROBE: whether it is satisfied.
+probe()
 {
 	case $1 in
-	*.a)	[ -f "$(clang -print-file-name="$1" 2>/dev/null)" ] ;;
-	*)	command -v "$1" >/dev/null ;;
+	cmd:*) command -v "${1#cmd:}" >/dev/null ;;
+	file:*) [ -e "${1#file:}" ] ;;
+	ksft)
+		[ -n "${KSFT_DIR:-}" ] ||
+		[ -f "$build/ksft/kselftest_harness.h" ] ||
+		[ -f /usr/src/linux-source-6.12.tar.xz ]
+		;;
+	fuzzer)
+		local dir
+
+		dir=$(clang -print-runtime-dir 2>/dev/null) &&
+			compgen -G "$dir/libclang_rt.fuzzer-*.a" >/dev/null
+		;;
+	*) return 1 ;;
 	esac
 }
 
-if [ "${1:-}" = fuzz ]; then
-	build_deps=$fuzz_deps
-	run_deps=
-elif [ $# -gt 0 ]; then
-	build_deps=
-	run_deps=
-	for d in "$@"; do
-		build_deps="$build_deps $d:$d"
-	done
-fi
+groups=" ${*:-build run} "
+# check includes lint and fuzz.
+[[ $groups != *" check "* ]] || groups+="lint fuzz "
 
-missing_build=
-missing_run=
-for dep in $build_deps; do
-	have "${dep%%:*}" || missing_build="$missing_build ${dep#*:}"
-done
-for dep in $run_deps; do
-	have "${dep%%:*}" || missing_run="$missing_run ${dep#*:}"
-done
-# The kselftest headers: from KSFT_DIR, the cache in build/, or the
-# linux-source-6.12 tarball (harness/provision.sh).
-if [ $# -eq 0 ] && [ -z "${KSFT_DIR:-}" ] &&
-   [ ! -f "$top/build/ksft/kselftest_harness.h" ] &&
-   [ ! -f /usr/src/linux-source-6.12.tar.xz ]; then
-	missing_build="$missing_build linux-source-6.12"
-fi
-
-# shellcheck disable=SC2086 # lists of package names
-pkgs=$(printf '%s\n' $missing_build $missing_run | sort -u | tr '\n' ' ')
-pkgs=${pkgs% }
-[ -n "$pkgs" ] || exit 0
+missing=() missing_build=()
+while read -r group pr pkg _; do
+	[[ -n $group && $group != \#* ]] || continue
+	[[ $groups == *" $group "* ]] || continue
+	probe "$pr" && continue
+	[[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
+	[ "$group" != build ] || missing_build+=("$pkg")
+done <<<"$deps"
+[ "${#missing[@]}" -gt 0 ] || exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-	echo "# deps: installing $pkgs" >&2
+	echo "# deps: installing ${missing[*]}" >&2
 	export DEBIAN_FRONTEND=noninteractive
-	# shellcheck disable=SC2086
-	if ! apt-get install -y -q $pkgs >&2; then
-		apt-get update -q >&2 &&
-		apt-get install -y -q $pkgs >&2 || exit 1
+	apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q)
+	if ! "${apt[@]}" install --no-install-recommends "${missing[@]}" >&2; then
+		"${apt[@]}" update >&2 &&
+		"${apt[@]}" install --no-install-recommends "${missing[@]}" >&2 ||
+			exit 1
 	fi
 	exit 0
 fi
 
-echo "# deps: missing: $pkgs" >&2
-echo "# deps: install as root with: apt-get install -y $pkgs" >&2
-if [ -n "$missing_build" ]; then
-	hint="(or KSFT_DIR=<kernel tree> for the kselftest headers)"
-	[ $# -eq 0 ] || hint=
-	echo "# deps: cannot build without:$missing_build $hint" >&2
+echo "# deps: missing: ${missing[*]}" >&2
+echo "# deps: install as root with: apt-get install ${missing[*]}" >&2
+if [ "${#missing_build[@]}" -gt 0 ]; then
+	echo "# deps: cannot build without: ${missing_build[*]}" \
+	     "(or KSFT_DIR=<kernel tree> for the kselftest headers)" >&2
 	exit 1
 fi
 exit 0

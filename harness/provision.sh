@@ -1,72 +1,76 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Provide the upstream kselftest headers (kselftest.h, kselftest_harness.h)
-# in a directory, never committed to this repository.
+# Provide upstream files at build time, never committed here: the
+# kselftest headers the test programs include, and the KUnit tool whose
+# KTAP parser the runner's self-tests use.
 #
-#   provision.sh OUTDIR
+#   provision.sh ksft OUTDIR     kselftest.h, kselftest_harness.h
+#   provision.sh kunit OUTDIR    tools/testing/kunit (kunit.py parse); it
+#                                only runs from a directory of that name
 #
-# Sources, in order:
-#   KSFT_DIR=<kernel tree>        use <tree>/tools/testing/selftests as is
-#   OUTDIR already holds them     nothing to do (cached)
-#   Debian's linux-source-6.12    extract the two headers from its tarball,
-#                                 installing the package first when root
-# Prints the directory to use as an include path on stdout.
+# Sources: KSFT_DIR=<kernel tree> when set, else the tarball of Debian's
+# linux-source-6.12 package (make deps installs it as root).  Installs
+# nothing.  Extracts into a temporary directory, then renames, so an
+# interrupted or concurrent run never leaves a half-written OUTDIR.
 set -eu
 
-out=${1:?usage: provision.sh OUTDIR}
+what=${1:-}
+out=${2:-}
 pkg=linux-source-6.12
 tarball=/usr/src/$pkg.tar.xz
-headers="kselftest.h kselftest_harness.h"
 
-have_headers() {
-	local h
-	for h in $headers; do
-		[ -f "$1/$h" ] || return 1
-	done
-}
+case $what in
+ksft) members="tools/testing/selftests/kselftest.h
+tools/testing/selftests/kselftest_harness.h" check=kselftest_harness.h ;;
+kunit) members=tools/testing/kunit check=kunit.py ;;
+*) echo "usage: provision.sh ksft|kunit OUTDIR" >&2; exit 2 ;;
+esac
+[ -n "$out" ] || { echo "usage: provision.sh ksft|kunit OUTDIR" >&2; exit 2; }
+[ -e "$out/$check" ] && exit 0
 
 if [ -n "${KSFT_DIR:-}" ]; then
-	for d in "$KSFT_DIR/tools/testing/selftests" "$KSFT_DIR"; do
-		if have_headers "$d"; then
-			(cd "$d" && pwd)
-			exit 0
-		fi
+	src=$KSFT_DIR
+	# A kernel tree, or its tools/testing/selftests.
+	[ -d "$src/tools/testing" ] || src=$src/../../..
+	for m in $members; do
+		[ -e "$src/$m" ] && continue
+		echo "provision: KSFT_DIR=$KSFT_DIR has no $m" >&2
+		exit 1
 	done
-	echo "provision: KSFT_DIR=$KSFT_DIR has no tools/testing/selftests/kselftest_harness.h" >&2
+elif [ ! -f "$tarball" ]; then
+	echo "provision: need $tarball for the upstream $what files:" \
+	     "run 'make deps' as root, or apt-get install $pkg," \
+	     "or set KSFT_DIR=<kernel tree>" >&2
 	exit 1
 fi
 
-if have_headers "$out"; then
-	(cd "$out" && pwd)
-	exit 0
-fi
-
-if [ ! -f "$tarball" ]; then
-	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-		echo "provision: installing $pkg for the kselftest headers" >&2
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get install -y -q "$pkg" >&2 ||
-			{ apt-get update -q >&2 && apt-get install -y -q "$pkg" >&2; }
-	else
-		echo "provision: need the kselftest headers: install $pkg" \
-		     "(apt-get install $pkg) or set KSFT_DIR=<kernel tree>" >&2
-		exit 1
-	fi
-fi
-
-echo "provision: extracting kselftest headers from $tarball" >&2
 mkdir -p "$(dirname "$out")"
 tmp=$(mktemp -d "${out%/}.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-members=
-for h in $headers; do
-	members="$members $pkg/tools/testing/selftests/$h"
-done
-# shellcheck disable=SC2086 # members is a list of paths without spaces
-tar -xJf "$tarball" -C "$tmp" $members
-mkdir -p "$out"
-for h in $headers; do
-	mv "$tmp/$pkg/tools/testing/selftests/$h" "$out/$h"
-done
-(cd "$out" && pwd)
+mkdir "$tmp/out"
+if [ -n "${KSFT_DIR:-}" ]; then
+	for m in $members; do
+		cp -r "$src/$m" "$tmp/"
+	done
+else
+	echo "provision: extracting $what from $tarball" >&2
+	paths=()
+	for m in $members; do
+		paths+=("$pkg/$m")
+	done
+	tar -xJf "$tarball" -C "$tmp" "${paths[@]}"
+	for m in $members; do
+		mv "$tmp/$pkg/$m" "$tmp/"
+	done
+fi
+if [ "$what" = kunit ]; then
+	rmdir "$tmp/out"
+	mv "$tmp/kunit" "$tmp/out"
+else
+	for m in $members; do
+		mv "$tmp/${m##*/}" "$tmp/out/"
+	done
+fi
+rm -rf "$out"
+mv -T "$tmp/out" "$out"

@@ -2,8 +2,8 @@
 # shellcheck shell=bash
 #
 # forward: the sender's packets are routed by a forwarder namespace out an
-# ifb device that drops them.  Zero-copy must survive forwarding since
-# d2527ad3a9e1 ("net: preserve MSG_ZEROCOPY with forwarding", v6.17);
+# ifb device (noqueue) that drops them.  Zero-copy must survive forwarding
+# since d2527ad3a9e1 ("net: preserve MSG_ZEROCOPY with forwarding", v6.17);
 # older kernels report COPIED here (a known limitation).  UDP only.
 #
 #   tx:  veth0 192.0.2.1/24 2001:db8:1::1/64
@@ -19,7 +19,8 @@ topo_forward_desc()
 # topo_forward_env [TX_NS FWD_NS]: export the contract.
 topo_forward_env()
 {
-	export ZC_TOPO=forward ZC_TX_NS="${1:-}" ZC_RX_NS=''
+	export ZC_TOPO=forward ZC_TX_NS="${1:-}" ZC_RX_NS='' ZC_FWD_NS="${2:-}"
+	export ZC_DROP_NS="${2:-}" ZC_DROP_DEV=ifb0 ZC_SYNC=no
 	export ZC_SRC4=192.0.2.1 ZC_DST4=198.51.100.2
 	export ZC_SRC6=2001:db8:1::1 ZC_DST6=2001:db8:3::2
 	export ZC_DEV=veth0 ZC_EXPECT=zerocopy ZC_PROTOS=udp
@@ -32,18 +33,18 @@ topo_forward_setup()
 {
 	local tx fwd
 
-	zc_netns_add tx fwd-tx || return
-	zc_netns_add fwd fwd-fwd || return
+	zc_need tc iproute2 || return
+	zc_need sysctl procps || return
+	setup_ns tx fwd || return
 	zc_link_add "$tx" veth0 veth "CONFIG_VETH missing (veth device)" \
 		peer name veth1 netns "$fwd" || return
-	defer ip -n "$tx" link del veth0
 	zc_link_add "$fwd" ifb0 ifb "CONFIG_IFB missing (ifb device)" || return
-	defer ip -n "$fwd" link del ifb0
 	zc_sysctl "$fwd" net.ipv4.ip_forward=1 \
 		net.ipv6.conf.all.forwarding=1 || return
 	zc_addr_add "$tx" veth0 192.0.2.1/24 2001:db8:1::1/64 || return
 	zc_addr_add "$fwd" veth1 192.0.2.2/24 2001:db8:1::2/64 || return
 	zc_addr_add "$fwd" ifb0 198.51.100.1/24 2001:db8:3::1/64 || return
+	tc -n "$fwd" qdisc replace dev ifb0 root noqueue || return
 	ip -n "$fwd" link set veth1 up || return
 	zc_link_up "$tx" veth0 || return
 	tc -n "$fwd" qdisc replace dev ifb0 root noqueue || return

@@ -1,32 +1,39 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# Helpers shared by the topologies (netns/<topo>.sh) and run_tests.sh:
-# a defer-style undo stack, uniquely named network namespaces, and a
-# bounded busy-wait.  This file only defines functions and variables; it
-# installs no traps (the script that sources it owns the one EXIT trap and
-# calls defer_run_all from it).
+# Helpers shared by the topologies (netns/<topo>.sh), run_tests.sh and the
+# self-tests.  The names and interfaces are those of the kernel's
+# tools/testing/selftests/net/lib.sh (setup_ns, cleanup_ns, cleanup_all_ns,
+# busywait, slowwait) and net/lib/sh/defer.sh (defer, defer_prio,
+# defer_scope_push, defer_scope_pop, defer_scopes_cleanup, in_defer_scope),
+# so that a kernel developer recognises them; the code is this project's.
 #
-# Environment contract.  Every topology's setup exports all of these before
-# the test programs run (empty when not applicable):
+# This file only defines functions and variables.  It installs no traps:
+# the script that sources it owns the one EXIT trap and calls
+# defer_scopes_cleanup from it.
+#
+# Environment contract.  Every topology's env function exports all of these
+# (empty when not applicable) before the test programs run:
 #
 #   ZC_TOPO         topology name (lo, veth, sink, forward)
 #   ZC_TX_NS        network namespace the test programs run in (the sender)
 #   ZC_RX_NS        namespace of the receiver; empty when nothing receives
 #                   (lo: the same namespace as ZC_TX_NS)
+#   ZC_FWD_NS       namespace of the forwarder (forward); else empty
+#   ZC_DROP_NS      namespace of the device that drops the packets: the tx
+#   ZC_DROP_DEV     namespace and ifb0 for sink, the forwarder's namespace
+#                   and ifb0 for forward; both empty for lo and veth, where
+#                   a receiver gets them.  Its counters prove that the
+#                   packets got there.
+#   ZC_SYNC         "yes" when every send completes before send() returns
+#                   (sink: a noqueue ifb drops in the sender's context);
+#                   else "no"
 #   ZC_SRC4 ZC_SRC6 sender's addresses, IPv4 and IPv6
 #   ZC_DST4 ZC_DST6 destination addresses, IPv4 and IPv6
 #   ZC_DEV          sender's egress device towards ZC_DST4/ZC_DST6
 #   ZC_EXPECT       what a zerocopy send on this path must report:
 #                   "copied" (SO_EE_CODE_ZEROCOPY_COPIED) or "zerocopy"
 #   ZC_PROTOS       protocols the path supports, subset of "udp tcp"
-#   ZC_DROP_NS      namespace of the device that drops the packets at the
-#   ZC_DROP_DEV     end of the path (sink, forward), empty when a receiver
-#                   gets them: its counters prove that they got there
-#   ZC_FWD_NS       the forwarder's namespace (forward), else empty
-#   ZC_SYNC         "yes" when every send completes before send() returns
-#                   (sink: noqueue, and the ifb drops in the sender's
-#                   context), else "no"
 #   ZC_FIX_VERSION  kernel version with the fix ZC_EXPECT relies on, and
 #   ZC_FIX_COMMIT   that fix as 'sha ("subject")'; both empty unless a
 #                   known kernel fix matters.  On an older kernel a
@@ -35,17 +42,27 @@
 #
 # Without root, run_tests.sh exports the same contract with empty
 # namespaces, so that the tests report their own skip.
+#
+# Stale namespaces.  Every namespace setup_ns creates is named
+# zc-<run id>-<name>-XXXXXX, and the run that owns <run id> is recorded in
+# $ZC_RUN_DIR/<run id> (its pid and start time).  A run removes, when it
+# starts, the namespaces of runs that no longer exist (SIGKILLed), never
+# those of a live run.
 
-ZC_CONTRACT_VARS="ZC_TOPO ZC_TX_NS ZC_RX_NS ZC_SRC4 ZC_SRC6 ZC_DST4 ZC_DST6
-ZC_DEV ZC_EXPECT ZC_PROTOS ZC_DROP_NS ZC_DROP_DEV ZC_FWD_NS ZC_SYNC
+ZC_CONTRACT_VARS="ZC_TOPO ZC_TX_NS ZC_RX_NS ZC_FWD_NS ZC_DROP_NS ZC_DROP_DEV
+ZC_SYNC ZC_SRC4 ZC_SRC6 ZC_DST4 ZC_DST6 ZC_DEV ZC_EXPECT ZC_PROTOS
 ZC_FIX_VERSION ZC_FIX_COMMIT"
 
-# Undo commands, oldest first, and the stack depth at each open scope.
-ZC_DEFER_CMDS=()
-ZC_DEFER_SCOPES=()
+# kselftest exit codes, as net/lib.sh names them.
+# shellcheck disable=SC2034 # for the topologies
+ksft_pass=0 ksft_fail=1 ksft_skip=4
 
-# Every namespace zc_netns_add created, in order (deleted ones included).
-ZC_NETNS_CREATED=()
+: "${BUSYWAIT_TIMEOUT:=2000}"	# ms, cleanup_ns's wait for a namespace
+
+NS_LIST=()		# namespaces setup_ns created and not yet removed
+ZC_RUN_ID=''		# this run's id, set by zc_run_register
+ZC_RUN_DIR=''		# where runs record their owner
+ZC_RUN_KEPT=''		# set when the run keeps namespaces (zc_run_keep)
 
 # Export every contract variable as empty.
 zc_contract_reset()
@@ -57,97 +74,207 @@ zc_contract_reset()
 	done
 }
 
-# defer CMD [ARG...]: push CMD on the undo stack.  It runs later, in
-# reverse order, from defer_scope_pop or defer_run_all; its output is
-# discarded and its failure ignored.
-defer()
+# ---- defer: an undo stack in nested scopes -------------------------------
+#
+# defer CMD [ARG...] registers CMD in the innermost scope; defer_prio
+# registers it in the scope's priority track, which runs first.
+# defer_scope_pop runs the scope's commands newest first, then closes it.
+# Commands run with their output discarded and their status ignored.  An
+# entry is dropped only after it ran, so that an undo cut short runs again
+# from defer_scopes_cleanup.
+
+_DEFER_CMDS=()		# "track:command", oldest first
+_DEFER_SCOPES=()	# index into _DEFER_CMDS where each open scope starts
+
+_defer_add()
 {
-	local cmd
+	local track=$1 cmd
+	shift
 
 	printf -v cmd '%q ' "$@"
-	ZC_DEFER_CMDS+=("$cmd")
+	_DEFER_CMDS+=("$track:$cmd")
 }
 
-# Run, newest first, every undo above stack depth $1.  Each entry is removed
-# only after it ran, so that an undo cut short by a signal runs again from
-# defer_run_all.
-_zc_defer_unwind()
+defer()
 {
-	local depth=$1 i
+	_defer_add d "$@"
+}
 
-	for ((i = ${#ZC_DEFER_CMDS[@]} - 1; i >= depth; i--)); do
-		{ eval "${ZC_DEFER_CMDS[i]}"; } >/dev/null 2>&1 || :
-		unset 'ZC_DEFER_CMDS[i]'
+defer_prio()
+{
+	_defer_add p "$@"
+}
+
+# Register CMD in the outermost scope, below everything else: it runs last.
+_defer_outermost()
+{
+	local cmd i
+
+	printf -v cmd '%q ' "$@"
+	_DEFER_CMDS=("d:$cmd" "${_DEFER_CMDS[@]}")
+	for i in "${!_DEFER_SCOPES[@]}"; do
+		_DEFER_SCOPES[i]=$((_DEFER_SCOPES[i] + 1))
 	done
 }
 
 defer_scope_push()
 {
-	ZC_DEFER_SCOPES+=("${#ZC_DEFER_CMDS[@]}")
+	_DEFER_SCOPES+=("${#_DEFER_CMDS[@]}")
 }
 
-# Run every undo registered since the matching defer_scope_push.
+# _defer_run_track FIRST TRACK: run, newest first, the TRACK entries at
+# index FIRST or above.
+_defer_run_track()
+{
+	local first=$1 track=$2 i
+	local -a idx=("${!_DEFER_CMDS[@]}")
+
+	for ((i = ${#idx[@]} - 1; i >= 0; i--)); do
+		[ "${idx[i]}" -ge "$first" ] || break
+		[ "${_DEFER_CMDS[idx[i]]%%:*}" = "$track" ] || continue
+		{ eval "${_DEFER_CMDS[idx[i]]#*:}"; } >/dev/null 2>&1 || :
+		unset '_DEFER_CMDS[idx[i]]'
+	done
+}
+
 defer_scope_pop()
 {
-	local n=${#ZC_DEFER_SCOPES[@]} depth
+	local n=${#_DEFER_SCOPES[@]} first=0
 
-	if [ "$n" -eq 0 ]; then
-		echo "defer_scope_pop: no open scope" >&2
-		return 1
-	fi
-	depth=${ZC_DEFER_SCOPES[n - 1]}
-	_zc_defer_unwind "$depth"
-	unset 'ZC_DEFER_SCOPES[n - 1]'
+	[ "$n" -eq 0 ] || first=${_DEFER_SCOPES[n - 1]}
+	_defer_run_track "$first" p
+	_defer_run_track "$first" d
+	_DEFER_CMDS=("${_DEFER_CMDS[@]}")
+	[ "$n" -eq 0 ] || unset '_DEFER_SCOPES[n - 1]'
 }
 
-# Close the innermost scope without running its undos: what it created is
-# kept (run_tests.sh -k).
+# Close the innermost scope without running it: what it created is kept
+# (run_tests.sh -k).
 defer_scope_discard()
 {
-	local n=${#ZC_DEFER_SCOPES[@]} depth i
+	local n=${#_DEFER_SCOPES[@]}
 
 	[ "$n" -gt 0 ] || return 1
-	depth=${ZC_DEFER_SCOPES[n - 1]}
-	for ((i = ${#ZC_DEFER_CMDS[@]} - 1; i >= depth; i--)); do
-		unset 'ZC_DEFER_CMDS[i]'
+	_DEFER_CMDS=("${_DEFER_CMDS[@]:0:_DEFER_SCOPES[n - 1]}")
+	unset '_DEFER_SCOPES[n - 1]'
+}
+
+# Run every open scope, innermost first, and the outermost one (from the
+# script's EXIT trap).
+defer_scopes_cleanup()
+{
+	while [ "${#_DEFER_SCOPES[@]}" -gt 0 ]; do
+		defer_scope_pop
 	done
-	unset 'ZC_DEFER_SCOPES[n - 1]'
+	defer_scope_pop
 }
 
-# Run everything left on the stack (from the EXIT trap).
-defer_run_all()
+# in_defer_scope CMD [ARG...]: run CMD in a scope of its own.
+in_defer_scope()
 {
-	_zc_defer_unwind 0
-	ZC_DEFER_SCOPES=()
+	local ret
+
+	defer_scope_push
+	"$@"
+	ret=$?
+	defer_scope_pop
+	return "$ret"
 }
 
-# Milliseconds since the epoch (EPOCHREALTIME's radix follows the locale).
-zc_now_ms()
-{
-	local us=${EPOCHREALTIME//[!0-9]/}
+# ---- bounded waits -------------------------------------------------------
 
-	if [ -n "$us" ]; then
-		echo $((us / 1000))
-	else
-		date +%s%3N
-	fi
+# Milliseconds on a monotonic clock (/proc/uptime is CLOCK_BOOTTIME: it
+# never jumps with the wall clock).
+timestamp_ms()
+{
+	local up
+
+	read -r up _ </proc/uptime || return 1
+	up=${up/./}
+	echo $((10#$up * 10))
 }
 
-# zc_busywait TIMEOUT_MS CMD [ARG...]: run CMD until it succeeds (return 0)
-# or TIMEOUT_MS has passed (return 1).  KSFT_MACHINE_SLOW=yes triples the
-# deadline.
-zc_busywait()
+# loopy_wait PAUSE_CMD TIMEOUT_MS CMD [ARG...]: run CMD until it succeeds
+# (return 0, with its output) or TIMEOUT_MS has passed (return 1).
+# KSFT_MACHINE_SLOW=yes triples the deadline.
+loopy_wait()
 {
-	local timeout_ms=$1 deadline
-	shift
+	local pause=$1 timeout_ms=$2 start out
+	shift 2
 
 	[ "${KSFT_MACHINE_SLOW:-}" = yes ] && timeout_ms=$((timeout_ms * 3))
-	deadline=$(($(zc_now_ms) + timeout_ms))
+	start=$(timestamp_ms) || return 1
 	while :; do
-		"$@" && return 0
-		[ "$(zc_now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.02
+		if out=$("$@"); then
+			printf '%s' "$out"
+			return 0
+		fi
+		if (($(timestamp_ms) - start > timeout_ms)); then
+			printf '%s' "$out"
+			return 1
+		fi
+		$pause
 	done
+}
+
+# busywait TIMEOUT_MS CMD [ARG...]: poll CMD without pausing.
+busywait()
+{
+	local timeout_ms=$1
+	shift
+
+	loopy_wait : "$timeout_ms" "$@"
+}
+
+# slowwait TIMEOUT_S CMD [ARG...]: poll CMD every 0.1 s, for conditions
+# that take seconds.
+slowwait()
+{
+	local timeout_s=$1
+	shift
+
+	loopy_wait "sleep 0.1" "$((timeout_s * 1000))" "$@"
+}
+
+# ---- runs and their namespaces -------------------------------------------
+
+# proc_start_time PID: the start time of a live process (field 22 of
+# /proc/PID/stat, after the command name, which may hold spaces); fails
+# for a process that is gone or a zombie.
+proc_start_time()
+{
+	local stat
+	local -a f
+
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	read -ra f <<<"${stat##*) }"
+	[[ ${f[0]} != [ZX] ]] || return 1
+	echo "${f[19]}"
+}
+
+# proc_kill SIG PID START: send SIG to PID only if it is still the process
+# that started at START (proc_start_time), never to a reused pid.
+proc_kill()
+{
+	[ -n "$3" ] && [ "$(proc_start_time "$2")" = "$3" ] &&
+		kill "-$1" "$2" 2>/dev/null
+}
+
+# zc_run_alive ID: whether the run that recorded ID still exists (same pid,
+# same start time: a recycled pid is not the run).
+zc_run_alive()
+{
+	local pid start now
+
+	read -r pid start _ 2>/dev/null <"$ZC_RUN_DIR/$1" || return 1
+	[ "$pid" != kept ] || return 0
+	now=$(proc_start_time "$pid") || return 1
+	[ "$now" = "$start" ]
+}
+
+_zc_ns_empty()
+{
+	[ -z "$(ip netns pids "$1" 2>/dev/null)" ]
 }
 
 # SIGKILL every process in the given namespaces.
@@ -162,44 +289,174 @@ zc_netns_kill()
 	done
 }
 
-_zc_netns_empty()
+_zc_ns_absent()
 {
-	[ -z "$(ip netns pids "$1" 2>/dev/null)" ]
+	[ ! -e "/run/netns/$1" ]
 }
 
-# Undo of zc_netns_add: kill what runs inside, then delete the namespace.
-zc_netns_del()
+_ns_list_remove()
 {
-	zc_netns_kill "$1"
-	zc_busywait 2000 _zc_netns_empty "$1"
-	ip netns del "$1"
+	local ns=$1 i
+
+	for i in "${!NS_LIST[@]}"; do
+		[ "${NS_LIST[i]}" != "$ns" ] || unset 'NS_LIST[i]'
+	done
+	NS_LIST=("${NS_LIST[@]}")
 }
 
-# zc_netns_add VAR SUFFIX: create namespace zc-SUFFIX-XXXXXX (random,
-# unique), bring its lo up and store its name in VAR.  Returns 4 when
-# namespaces are unavailable, 1 on other errors.
-zc_netns_add()
+# cleanup_ns NS...: kill what runs in each namespace, wait (bounded) for it
+# to exit, delete the namespace.  Returns 1 if one could not be removed.
+cleanup_ns()
 {
-	local name err rc
+	local ns ret=0
 
-	for _ in 1 2 3; do
-		name=zc-$2-$(mktemp -u XXXXXX)
+	for ns; do
+		[ -n "$ns" ] || continue
+		zc_netns_kill "$ns"
+		busywait "$BUSYWAIT_TIMEOUT" _zc_ns_empty "$ns" ||
+			echo "# processes in $ns survived SIGKILL" >&2
+		ip netns del "$ns" >/dev/null 2>&1
+		if busywait "$BUSYWAIT_TIMEOUT" _zc_ns_absent "$ns"; then
+			_ns_list_remove "$ns"
+		else
+			echo "# failed to remove namespace $ns" >&2
+			ret=1
+		fi
+	done
+	return "$ret"
+}
+
+cleanup_all_ns()
+{
+	cleanup_ns "${NS_LIST[@]}"
+}
+
+# Remove the namespaces of runs that no longer exist, then their records
+# and temporary directories.  Names without a run record are stale too: a
+# run records itself before it creates any namespace and removes its
+# record last.
+zc_cleanup_stale()
+{
+	local ns id tmp
+
+	while read -r ns _; do
+		[[ $ns =~ ^zc-([A-Za-z0-9]{8})- ]] || continue
+		id=${BASH_REMATCH[1]}
+		[ "$id" != "$ZC_RUN_ID" ] || continue
+		zc_run_alive "$id" && continue
+		echo "# removing namespace $ns of run $id, which no longer exists" >&2
+		cleanup_ns "$ns"
+	done < <(ip netns list 2>/dev/null)
+	for id in "$ZC_RUN_DIR"/????????; do
+		[ -f "$id" ] || continue
+		id=${id##*/}
+		[ "$id" != "$ZC_RUN_ID" ] || continue
+		zc_run_alive "$id" && continue
+		read -r _ _ tmp 2>/dev/null <"$ZC_RUN_DIR/$id"
+		[[ $tmp != */zc-run.* ]] || rm -rf "$tmp"
+		rm -f "$ZC_RUN_DIR/$id"
+	done
+}
+
+# zc_run_register [TMPDIR]: give this run an id, record its owner (this
+# shell's pid and start time, and the temporary directory to remove if it
+# dies), then remove what dead runs left.  The removal of the record goes
+# to the bottom of the outermost defer scope: it runs last.  Idempotent.
+zc_run_register()
+{
+	local start
+
+	[ -z "$ZC_RUN_ID" ] || return 0
+	ZC_RUN_DIR=/run/zerocopy-selftests
+	if ! mkdir -p "$ZC_RUN_DIR" 2>/dev/null || [ ! -w "$ZC_RUN_DIR" ]; then
+		ZC_RUN_DIR=${TMPDIR:-/tmp}/zerocopy-selftests
+		mkdir -p "$ZC_RUN_DIR" || return 1
+	fi
+	start=$(proc_start_time "$$") || return 1
+	while :; do
+		ZC_RUN_ID=$(mktemp -u XXXXXXXX)
+		# noclobber: two runs never share an id.
+		(set -C; echo "$$ $start ${1:-}" >"$ZC_RUN_DIR/$ZC_RUN_ID") \
+			2>/dev/null && break
+	done
+	_defer_outermost zc_run_unregister
+	zc_cleanup_stale
+}
+
+# The run's last undo: remove its record, unless it kept namespaces.
+zc_run_unregister()
+{
+	if [ -n "$ZC_RUN_KEPT" ]; then
+		echo "kept $ZC_RUN_KEPT" >"$ZC_RUN_DIR/$ZC_RUN_ID"
+	else
+		rm -f "$ZC_RUN_DIR/$ZC_RUN_ID"
+	fi
+}
+
+# zc_run_keep: namespaces this run keeps for debugging (run_tests.sh -k)
+# are never removed as stale; whoever reads them removes them and the
+# record.
+zc_run_keep()
+{
+	ZC_RUN_KEPT="since $(date '+%F %T')"
+}
+
+# _ns_err_reason ERROR: why "ip netns add" failed, from its message.
+_ns_err_reason()
+{
+	local err=$1
+
+	if [ ! -e /proc/self/ns/net ] || [[ $err == *"Invalid argument"* ]]; then
+		echo "network namespaces unavailable: kernel without CONFIG_NET_NS ($err)"
+		return 4
+	fi
+	case $err in
+	*"Operation not permitted"*)
+		echo "not permitted to create network namespaces, needs CAP_SYS_ADMIN ($err)"
+		return 4
+		;;
+	*"Read-only file system"*)
+		echo "cannot create network namespaces: /run/netns is on a read-only file system ($err)"
+		;;
+	*)
+		echo "cannot create a network namespace: $err"
+		;;
+	esac
+	return 1
+}
+
+# setup_ns VAR...: for each VAR, create a namespace with a unique name
+# (zc-<run id>-<ZC_NS_TAG->var-XXXXXX), bring its lo up and store the name
+# in VAR.  Its removal is registered (defer) before it is created, so that
+# no signal can leave it behind.  Returns 4 (skip) when namespaces are
+# unavailable or not permitted, 1 on other errors; the reason on stderr.
+setup_ns()
+{
+	local var name err rc
+
+	zc_run_register "" || return 1
+	for var; do
+		name=zc-$ZC_RUN_ID-${ZC_NS_TAG:+$ZC_NS_TAG-}${var,,}-$(mktemp -u XXXXXX)
+		defer cleanup_ns "$name"
+		NS_LIST+=("$name")
 		err=$(ip netns add "$name" 2>&1)
 		rc=$?
-		if [ "$rc" -eq 0 ]; then
-			defer zc_netns_del "$name"
-			ZC_NETNS_CREATED+=("$name")
-			printf -v "$1" '%s' "$name"
-			ip -n "$name" link set lo up || return 1
-			return 0
+		if [ "$rc" -ne 0 ]; then
+			_ns_err_reason "${err:-exit status $rc}" >&2
+			return
 		fi
-		# Killed by a signal: the file may exist and is ours.
-		[ "$rc" -gt 128 ] && ip netns del "$name" 2>/dev/null
-		# Another run took the name: draw again.
-		[[ $err == *"File exists"* ]] || break
+		printf -v "$var" '%s' "$name"
+		ip -n "$name" link set lo up || return 1
 	done
-	echo "network namespaces unavailable (CONFIG_NET_NS):" \
-	     "${err##*: }" >&2
+}
+
+# ---- devices and settings in a namespace ---------------------------------
+
+# zc_need CMD PACKAGE: a tool the setup needs; returns 4 (skip) naming it.
+zc_need()
+{
+	command -v "$1" >/dev/null && return 0
+	echo "'$1' not found (install $2)" >&2
 	return 4
 }
 
@@ -258,7 +515,7 @@ zc_link_up()
 		ip -n "$ns" link set dev "$dev" up || return 1
 	done
 	for dev; do
-		if ! zc_busywait 3000 _zc_link_ready "$ns" "$dev"; then
+		if ! busywait 3000 _zc_link_ready "$ns" "$dev"; then
 			echo "$dev in $ns not ready after 3s" >&2
 			return 1
 		fi
@@ -269,7 +526,8 @@ zc_link_up()
 zc_sysctl()
 {
 	local ns=$1
-	shift
 
+	shift
+	zc_need sysctl procps || return
 	ip netns exec "$ns" sysctl -qw "$@"
 }

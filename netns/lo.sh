@@ -12,7 +12,8 @@ topo_lo_desc()
 # topo_lo_env [TX_NS]: export the contract (empty namespace without root).
 topo_lo_env()
 {
-	export ZC_TOPO=lo ZC_TX_NS="${1:-}" ZC_RX_NS="${1:-}"
+	export ZC_TOPO=lo ZC_TX_NS="${1:-}" ZC_RX_NS="${1:-}" ZC_FWD_NS=''
+	export ZC_DROP_NS='' ZC_DROP_DEV='' ZC_SYNC=no
 	export ZC_SRC4=127.0.0.1 ZC_DST4=127.0.0.1 ZC_SRC6=::1 ZC_DST6=::1
 	export ZC_DEV=lo ZC_EXPECT=copied ZC_PROTOS="udp tcp"
 	export ZC_FIX_VERSION='' ZC_FIX_COMMIT=''
@@ -23,6 +24,6 @@ topo_lo_setup()
 {
 	local tx
 
-	zc_netns_add tx lo || return
+	setup_ns tx || return
 	topo_lo_env "$tx"
 }

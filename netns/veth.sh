@@ -15,7 +15,8 @@ topo_veth_desc()
 # topo_veth_env [TX_NS RX_NS]: export the contract.
 topo_veth_env()
 {
-	export ZC_TOPO=veth ZC_TX_NS="${1:-}" ZC_RX_NS="${2:-}"
+	export ZC_TOPO=veth ZC_TX_NS="${1:-}" ZC_RX_NS="${2:-}" ZC_FWD_NS=''
+	export ZC_DROP_NS='' ZC_DROP_DEV='' ZC_SYNC=no
 	export ZC_SRC4=192.0.2.1 ZC_DST4=192.0.2.2
 	export ZC_SRC6=2001:db8:1::1 ZC_DST6=2001:db8:1::2
 	export ZC_DEV=veth0 ZC_EXPECT=copied ZC_PROTOS="udp tcp"
@@ -23,15 +24,14 @@ topo_veth_env()
 	export ZC_DROP_NS='' ZC_DROP_DEV='' ZC_FWD_NS='' ZC_SYNC=no
 }
 
+# Devices live in the namespaces: removing those removes them.
 topo_veth_setup()
 {
 	local tx rx
 
-	zc_netns_add tx veth-tx || return
-	zc_netns_add rx veth-rx || return
+	setup_ns tx rx || return
 	zc_link_add "$tx" veth0 veth "CONFIG_VETH missing (veth device)" \
 		peer name veth1 netns "$rx" || return
-	defer ip -n "$tx" link del veth0
 	zc_addr_add "$tx" veth0 192.0.2.1/24 2001:db8:1::1/64 || return
 	zc_addr_add "$rx" veth1 192.0.2.2/24 2001:db8:1::2/64 || return
 	ip -n "$rx" link set veth1 up || return

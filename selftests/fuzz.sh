@@ -8,8 +8,8 @@
 #
 #   fuzz.sh [SECONDS]      default 10 (make fuzz-short: 5, make fuzz: 300)
 #
-# Everything it writes goes under $BUILD/selftests/fuzz (BUILD defaults to
-# build/ at the top): objects, binaries, logs, the scratch corpus that
+# Everything it writes goes under $ZC_BUILD/selftests/fuzz (ZC_BUILD
+# defaults to build/ at the top): objects, binaries, logs, the scratch corpus that
 # grows from run to run, and the input that made a target fail.  The seeds
 # in selftests/fuzz-corpus/<target>/ are only read.  As root, missing clang
 # or its libFuzzer runtime is installed (harness/deps.sh fuzz).
@@ -19,7 +19,7 @@ set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(dirname "$here")
-out=${BUILD:-$top/build}/selftests/fuzz
+out=${ZC_BUILD:-$top/build}/selftests/fuzz
 targets=(fuzz_errq fuzz_tracker)
 cc=clang
 runtime=libclang_rt.fuzzer-$(uname -m).a

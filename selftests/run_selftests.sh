@@ -280,7 +280,7 @@ run_suite_fault()
 	return 1
 }
 
-trap defer_run_all EXIT
+trap defer_scopes_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
