@@ -36,7 +36,7 @@ ifneq ($(wildcard $(TOP)/../lib.mk),)
 # Everything built goes to $(OUTPUT): the source tree may be read-only.
 TEST_PROGS := run_tests.sh
 TEST_GEN_FILES := $(addprefix tests/,$(ZC_TESTS))
-TEST_FILES := settings config netns harness
+TEST_FILES := settings config netns harness tests/topologies
 CFLAGS += $(ZC_CFLAGS) -I$(TOP)/..
 include ../lib.mk
 
@@ -200,7 +200,7 @@ install: all
 	mkdir -p $(INSTALL_PATH)/tests
 	cp -r $(TOP)/run_tests.sh $(TOP)/settings $(TOP)/config \
 		$(TOP)/netns $(TOP)/harness $(INSTALL_PATH)/
-	cp $(TEST_BINS) $(INSTALL_PATH)/tests/
+	cp $(TEST_BINS) $(TOP)/tests/topologies $(INSTALL_PATH)/tests/
 
 # The provisioned upstream files (ksft/, kunit/) stay: rm -rf $(BUILD).
 clean:

@@ -42,6 +42,7 @@ DRAIN_TIMEOUT=5		# seconds for the last of a program's output
 ALL_TOPOS=() ALL_PROGS=() TOPOS=() PROGS=() HARNESS_ARGS=()
 KEEP=0 BIN_DIR='' TIMEOUT='' IS_ROOT=0 SKIP_ALL='' STDBUF=''
 declare -A PLAN=()	# "topo prog" -> planned case names, one per line
+declare -A PROG_TOPOS=()	# prog -> the topologies it runs in (tests/topologies)
 declare -A PLAN_ERR=()	# "topo prog" -> why its cases could not be listed
 PROG_PID='' DONE_FD=''
 TOPO_NS=()		# namespaces of the topology being run
@@ -100,6 +101,33 @@ load_topologies()
 	for t in "${ALL_TOPOS[@]}"; do
 		# shellcheck source=/dev/null
 		source "$ZC_DIR/netns/$t.sh"
+	done
+}
+
+# tests/topologies: "PROGRAM TOPOLOGY..." per line, the topologies a
+# program runs in; a program not listed runs in every topology.
+read_program_topologies()
+{
+	local file=$ZC_DIR/tests/topologies prog topos
+
+	[ -f "$file" ] || return 0
+	while read -r prog topos; do
+		[[ -z $prog || $prog == \#* ]] && continue
+		PROG_TOPOS[$prog]=$topos
+	done <"$file"
+}
+
+# topo_progs ARRAY TOPO: the selected programs that run in TOPO.
+topo_progs()
+{
+	local -n _progs=$1
+	local prog
+
+	_progs=()
+	for prog in "${PROGS[@]}"; do
+		[ -z "${PROG_TOPOS[$prog]+set}" ] ||
+			[[ " ${PROG_TOPOS[$prog]} " == *" $2 "* ]] || continue
+		_progs+=("$prog")
 	done
 }
 
@@ -177,9 +205,9 @@ list_all()
 	for t in "${ALL_TOPOS[@]}"; do
 		printf '  %-10s %s\n' "$t" "$("topo_${t}_desc" 2>/dev/null)"
 	done
-	echo "test programs in $BIN_DIR:"
+	echo "test programs in $BIN_DIR (and the topologies they run in):"
 	for p in "${ALL_PROGS[@]}"; do
-		echo "  $p"
+		printf '  %-20s %s\n' "$p" "${PROG_TOPOS[$p]:-all}"
 	done
 	[ "${#ALL_PROGS[@]}" -gt 0 ] || echo "  (none: run make first)"
 	echo "timeout per program: ${TIMEOUT}s"
@@ -195,6 +223,7 @@ parse_args()
 
 	load_topologies
 	find_programs
+	read_program_topologies
 	while getopts ":lt:T:kh" opt; do
 		case $opt in
 		l) list=1 ;;
@@ -252,14 +281,15 @@ proto_filter()
 plan_all()
 {
 	local topo prog
-	local -a filter cases
+	local -a filter cases progs
 
 	TOTAL_CASES=0
 	for topo in "${TOPOS[@]}"; do
 		zc_contract_reset
 		"topo_${topo}_env"
 		proto_filter filter
-		for prog in "${PROGS[@]}"; do
+		topo_progs progs "$topo"
+		for prog in "${progs[@]}"; do
 			if prog_list_cases cases "$LIST_TIMEOUT" "$BIN_DIR/$prog" \
 			   "${filter[@]}" "${HARNESS_ARGS[@]}"; then
 				PLAN[$topo $prog]=$(printf '%s\n' "${cases[@]}")
@@ -285,9 +315,10 @@ planned()
 topo_cases()
 {
 	local prog n=0
-	local -a cases
+	local -a cases progs
 
-	for prog in "${PROGS[@]}"; do
+	topo_progs progs "$1"
+	for prog in "${progs[@]}"; do
 		planned cases "$1" "$prog"
 		n=$((n + ${#cases[@]}))
 		[ -z "${PLAN_ERR[$1 $prog]:-}" ] || n=$((n + 1))
@@ -450,9 +481,11 @@ show_contract()
 all_programs()
 {
 	local prog f0 first=''
+	local -a progs
 
-	ktap_set_plan "${#PROGS[@]}"
-	for prog in "${PROGS[@]}"; do
+	topo_progs progs "$CUR_TOPO"
+	ktap_set_plan "${#progs[@]}"
+	for prog in "${progs[@]}"; do
 		f0=$KTAP_CNT_FAIL
 		program_all "$prog" "$1" "$2"
 		[ "$KTAP_CNT_FAIL" -eq "$f0" ] ||
@@ -488,6 +521,7 @@ run_topology()
 {
 	local topo=$1 rc=0 line why='' prog ns0 err=$ZC_TMP/setup.err
 	local f0=$KTAP_CNT_FAIL p0=$KTAP_CNT_PASS s0=$KTAP_CNT_SKIP
+	local -a progs
 
 	CUR_TOPO=$topo T_WHY=''
 	ktap_subtest_begin "$topo"
@@ -521,8 +555,9 @@ run_topology()
 		all_programs fail "setup failed: ${why:-exit status $rc}"
 	else
 		show_contract
-		ktap_set_plan "${#PROGS[@]}"
-		for prog in "${PROGS[@]}"; do
+		topo_progs progs "$topo"
+		ktap_set_plan "${#progs[@]}"
+		for prog in "${progs[@]}"; do
 			if interrupted; then
 				program_all "$prog" skip \
 					"not run: interrupted by SIG$INTERRUPTED"
