@@ -15,7 +15,7 @@ TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 # Programs each topology runs (tests/*.c) and the suite's own unit tests.
 ZC_TESTS := notif_contract
-ZC_SELFTESTS := tracker_test errq_test
+ZC_SELFTESTS := tracker_test errq_test diag_test
 
 LIB_SRCS := $(wildcard $(TOP)/lib/*.c)
 LIB_HDRS := $(wildcard $(TOP)/lib/*.h)
@@ -23,6 +23,8 @@ LIB_HDRS := $(wildcard $(TOP)/lib/*.h)
 CFLAGS ?= -O2 -g
 # -Wno-clobbered: the upstream harness's TEST_F wrapper sets a local
 # between setjmp() and longjmp(); that header is not ours to fix.
+# libmnl: netlink for lib/zc_nl.c and lib/zc_diag.c (Debian libmnl-dev).
+LDLIBS += -lmnl
 ZC_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-clobbered \
 	     -I$(TOP)/lib
 
