@@ -150,6 +150,7 @@ int zc_diag_collect(const struct zc_diag_query *q, struct zc_diag_path *p);
 #define ZC_REASON_LEN	192
 
 enum zc_verdict {
+	ZC_PREDICT_NONE = -1,	/* nothing predicted yet */
 	ZC_PREDICT_ZEROCOPY,
 	ZC_PREDICT_COPIED,
 	/* Zero-copy is reported although the kernel copies later (TCP

@@ -2,6 +2,7 @@
 /* Netlink helpers through libmnl: see zc_nl.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,7 +71,8 @@ static int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
 	int ret;
 
 	nlh->nlmsg_seq = seq;
-	if (!(nlh->nlmsg_flags & NLM_F_DUMP))
+	/* NLM_F_DUMP is two bits that new-object flags reuse (EXCL). */
+	if ((nlh->nlmsg_flags & NLM_F_DUMP) != NLM_F_DUMP)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
@@ -202,7 +204,93 @@ int zc_link_set_mtu(const char *netns, const char *dev, unsigned int mtu)
 	return zc_nl_request(netns, NETLINK_ROUTE, nlh, NULL, NULL);
 }
 
+int zc_link_set_up(const char *netns, const char *dev, bool up)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_change = IFF_UP;
+	ifi->ifi_flags = up ? IFF_UP : 0;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, dev);
+	return zc_nl_request(netns, NETLINK_ROUTE, nlh, NULL, NULL);
+}
+
 /* ---- routes ---- */
+
+/* A route request for @addr/@plen; -EINVAL when @addr is no address. */
+static struct nlmsghdr *route_msg(char *buf, int type, unsigned int flags,
+				  int family, const char *addr, int plen)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	unsigned char bin[16];
+	struct rtmsg *rtm;
+
+	if (inet_pton(family, addr, bin) != 1)
+		return NULL;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = family;
+	rtm->rtm_dst_len = plen;
+	mnl_attr_put(nlh, RTA_DST, family == AF_INET6 ? 16 : 4, bin);
+	return nlh;
+}
+
+int zc_route_add_dev(const char *netns, int family, const char *prefix,
+		     int plen, const char *dev)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	struct zc_link l;
+	int ret;
+
+	nlh = route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, family,
+			prefix, plen);
+	if (!nlh)
+		return -EINVAL;
+	ret = zc_link_get(netns, 0, dev, &l);
+	if (ret)
+		return ret;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_OIF, l.ifindex);
+	return zc_nl_request(netns, NETLINK_ROUTE, nlh, NULL, NULL);
+}
+
+int zc_route_flush_cached(const char *netns, int family, const char *dst)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int fd, ret;
+
+	if (family == AF_INET) {
+		fd = zc_netns_open(netns, "/proc/sys/net/ipv4/route/flush",
+				   O_WRONLY);
+		if (fd < 0)
+			return fd;
+		ret = write(fd, "1\n", 2) == 2 ? 0 : -errno;
+		close(fd);
+		return ret;
+	}
+	nlh = route_msg(buf, RTM_DELROUTE, 0, family, dst,
+			family == AF_INET6 ? 128 : 32);
+	if (!nlh)
+		return -EINVAL;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_flags = RTM_F_CLONED;
+	ret = zc_nl_request(netns, NETLINK_ROUTE, nlh, NULL, NULL);
+	return ret == -ESRCH || ret == -ENOENT ? 0 : ret;
+}
 
 static int metrics_cb(const struct nlattr *a, void *data)
 {
@@ -245,21 +333,15 @@ int zc_route_get(const char *netns, int family, const char *dst,
 		 struct zc_route *r)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	unsigned char addr[16];
+	struct nlmsghdr *nlh;
 	struct zc_link l;
-	struct rtmsg *rtm;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	if (inet_pton(family, dst, addr) != 1)
+	nlh = route_msg(buf, RTM_GETROUTE, 0, family, dst,
+			family == AF_INET6 ? 128 : 32);
+	if (!nlh)
 		return -EINVAL;
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = family;
-	rtm->rtm_dst_len = family == AF_INET6 ? 128 : 32;
-	mnl_attr_put(nlh, RTA_DST, family == AF_INET6 ? 16 : 4, addr);
 	ret = zc_nl_request(netns, NETLINK_ROUTE, nlh, route_cb, r);
 	if (ret || !r->oif)
 		return ret;

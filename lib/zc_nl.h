@@ -72,6 +72,13 @@ int zc_link_get(const char *netns, int ifindex, const char *name,
  */
 int zc_link_set_mtu(const char *netns, const char *dev, unsigned int mtu);
 
+/**
+ * zc_link_set_up() - set device @dev of @netns up or down (RTM_NEWLINK)
+ *
+ * Return: 0, or -errno from the kernel.
+ */
+int zc_link_set_up(const char *netns, const char *dev, bool up);
+
 struct zc_route {
 	int type;		/* RTN_UNICAST, RTN_LOCAL, ... */
 	int oif;		/* output device, 0 if none */
@@ -89,6 +96,26 @@ struct zc_route {
  */
 int zc_route_get(const char *netns, int family, const char *dst,
 		 struct zc_route *r);
+
+/**
+ * zc_route_add_dev() - route @prefix/@plen (numeric, of @family) out of
+ * device @dev in @netns, with no gateway (RTM_NEWROUTE, main table)
+ *
+ * Return: 0; -EINVAL when @prefix is not an address of @family; -errno
+ * from the kernel (-EEXIST: the route is there).
+ */
+int zc_route_add_dev(const char *netns, int family, const char *prefix,
+		     int plen, const char *dev);
+
+/**
+ * zc_route_flush_cached() - forget what @netns learned about the path to
+ * @dst (a path MTU): for IPv6 the cached route of @dst is deleted
+ * (RTM_DELROUTE with RTM_F_CLONED), for IPv4 every learned exception is
+ * invalidated through the namespace's net.ipv4.route.flush.
+ *
+ * Return: 0; 0 as well when nothing was cached; -errno.
+ */
+int zc_route_flush_cached(const char *netns, int family, const char *dst);
 
 /** zc_route_type_name() - "local", "unicast", ... for an RTN_ value */
 const char *zc_route_type_name(int type);
