@@ -16,6 +16,8 @@ TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # Programs each topology runs (tests/*.c) and the suite's own unit tests.
 ZC_TESTS := notif_contract copy_causes
 ZC_SELFTESTS := tracker_test errq_test diag_test
+# Helpers the self-tests run (not unit tests themselves).
+ZC_HELPERS := tap_holder
 
 LIB_SRCS := $(wildcard $(TOP)/lib/*.c)
 LIB_HDRS := $(wildcard $(TOP)/lib/*.h)
@@ -57,12 +59,13 @@ override CFLAGS += $(ZC_CFLAGS) -D_GNU_SOURCE -I$(KSFT_INC)
 LIB_OBJS := $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(ZC_TESTS))
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(ZC_SELFTESTS))
+HELPER_BINS := $(addprefix $(BUILD)/selftests/,$(ZC_HELPERS))
 FAULT_LIB := $(BUILD)/selftests/fault_inject.so
 SH_FILES := run_tests.sh $(wildcard $(TOP)/netns/*.sh $(TOP)/harness/*.sh \
 	      $(TOP)/selftests/*.sh $(TOP)/.ci/run)
 
 .PHONY: all run_tests check unit lint install clean deps
-all: $(TEST_BINS) $(SELFTEST_BINS) $(FAULT_LIB)
+all: $(TEST_BINS) $(SELFTEST_BINS) $(HELPER_BINS) $(FAULT_LIB)
 
 $(BUILD)/lib/%.o: $(TOP)/lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
