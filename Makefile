@@ -106,6 +106,7 @@ lint:
 
 check: deps all unit lint
 	@$(TOP)/selftests/run_selftests.sh
+	@$(TOP)/selftests/phys_check.sh
 	@$(MAKE) --no-print-directory run_tests
 
 # libFuzzer, ASan and UBSan on the parser and the tracker (clang; as
