@@ -290,27 +290,29 @@ static const char *our_tap(char *buf, size_t len)
 	return buf;
 }
 
-TEST_F(copy, copies_with_tap_unbound)
+/*
+ * With tap @fd open (it is closed here): COPIED, and diag predicts it
+ * saying @must_say; with it closed: zero-copy, and diag predicts that.
+ */
+static void tap_then_closed(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(copy) *self,
+			    const FIXTURE_VARIANT(copy) *variant, int fd,
+			    const char *what, const char *must_say)
 {
 	struct zc_stream_spec spec = spec_of(self, variant, NULL, UDP_SIZE);
 	struct zc_stream_result on, off;
 	enum zc_verdict v;
-	char ours[64];
-	int fd;
 
-	fd = zc_tap_open(NULL, SOCK_RAW, ETH_P_ALL, NULL, 0);
-	ASSERT_LE(0, fd) TH_LOG("AF_PACKET socket: %s", strerror(-fd));
 	v = predict(self, &spec);
 	run(_metadata, self, &spec, "tap", &on);
 	close(fd);
 	ASSERT_EQ(ZC_PREDICT_COPIED, v)
-		TH_LOG("%s: diag predicted %s with an ETH_P_ALL tap: %s",
-		       on.label, verdict_name(v), self->said);
-	ASSERT_NE(NULL, strstr(self->said, our_tap(ours, sizeof(ours))))
-		TH_LOG("%s: diag did not name the tap's owner (%s): %s",
-		       on.label, ours, self->said);
-	zc_assert_flags(_metadata, &self->topo, &spec, &on,
-			"ETH_P_ALL tap on every device", true);
+		TH_LOG("%s: diag predicted %s with %s: %s", on.label,
+		       verdict_name(v), what, self->said);
+	ASSERT_NE(NULL, strstr(self->said, must_say))
+		TH_LOG("%s: diag did not say '%s' of %s: %s", on.label,
+		       must_say, what, self->said);
+	zc_assert_flags(_metadata, &self->topo, &spec, &on, what, true);
 
 	v = predict(self, &spec);
 	run(_metadata, self, &spec, "closed", &off);
@@ -321,62 +323,44 @@ TEST_F(copy, copies_with_tap_unbound)
 			false);
 }
 
+TEST_F(copy, copies_with_tap_unbound)
+{
+	char ours[64];
+	int fd;
+
+	fd = zc_tap_open(NULL, SOCK_RAW, ETH_P_ALL, NULL, 0);
+	ASSERT_LE(0, fd) TH_LOG("AF_PACKET socket: %s", strerror(-fd));
+	/* It must name the process that holds it: this one. */
+	tap_then_closed(_metadata, self, variant, fd,
+			"an ETH_P_ALL tap on every device",
+			our_tap(ours, sizeof(ours)));
+}
+
 TEST_F(copy, copies_with_tap_on_egress)
 {
-	struct zc_stream_spec spec = spec_of(self, variant, NULL, UDP_SIZE);
 	const char *dev = self->topo.dev;
-	struct zc_stream_result on, off;
-	enum zc_verdict v;
 	char bound[64];
 	int fd;
 
 	fd = zc_tap_open(NULL, SOCK_DGRAM, ETH_P_ALL, dev, 0);
 	ASSERT_LE(0, fd) TH_LOG("AF_PACKET socket bound to %s: %s", dev,
 				strerror(-fd));
-	v = predict(self, &spec);
-	run(_metadata, self, &spec, "tap", &on);
-	close(fd);
 	snprintf(bound, sizeof(bound), "bound to %s", dev);
-	ASSERT_EQ(ZC_PREDICT_COPIED, v)
-		TH_LOG("%s: diag predicted %s with a tap %s: %s", on.label,
-		       verdict_name(v), bound, self->said);
-	ASSERT_NE(NULL, strstr(self->said, bound))
-		TH_LOG("%s: diag did not say '%s': %s", on.label, bound,
-		       self->said);
-	zc_assert_flags(_metadata, &self->topo, &spec, &on,
-			"ETH_P_ALL tap bound to the egress", true);
-
-	run(_metadata, self, &spec, "closed", &off);
-	zc_assert_flags(_metadata, &self->topo, &spec, &off, "tap closed",
-			false);
+	tap_then_closed(_metadata, self, variant, fd,
+			"an ETH_P_ALL tap bound to the egress", bound);
 }
 
 TEST_F(copy, copies_with_tap_drop_filter)
 {
-	struct zc_stream_spec spec = spec_of(self, variant, NULL, UDP_SIZE);
-	struct zc_stream_result on, off;
-	enum zc_verdict v;
 	int fd;
 
 	/* The copy is made before the filter runs: it does not help. */
 	fd = zc_tap_open(NULL, SOCK_RAW, ETH_P_ALL, NULL, ZC_TAP_DROP_FILTER);
 	ASSERT_LE(0, fd) TH_LOG("AF_PACKET socket with a filter: %s",
 				strerror(-fd));
-	v = predict(self, &spec);
-	run(_metadata, self, &spec, "tap", &on);
-	close(fd);
-	ASSERT_EQ(ZC_PREDICT_COPIED, v)
-		TH_LOG("%s: diag predicted %s with a filtered tap: %s",
-		       on.label, verdict_name(v), self->said);
-	ASSERT_NE(NULL, strstr(self->said, "BPF filter"))
-		TH_LOG("%s: diag did not see the filter: %s", on.label,
-		       self->said);
-	zc_assert_flags(_metadata, &self->topo, &spec, &on,
-			"ETH_P_ALL tap with a drop-all BPF filter", true);
-
-	run(_metadata, self, &spec, "closed", &off);
-	zc_assert_flags(_metadata, &self->topo, &spec, &off, "tap closed",
-			false);
+	tap_then_closed(_metadata, self, variant, fd,
+			"an ETH_P_ALL tap with a drop-all BPF filter",
+			"BPF filter");
 }
 
 /* Packet sockets that never see the sender's packets: one at a time. */
