@@ -121,8 +121,8 @@ _phys_save()
 			 /proc/sys/net/ipv6/conf/"$1"/* \
 			 /proc/sys/net/ipv4/neigh/"$1"/* \
 			 /proc/sys/net/ipv6/neigh/"$1"/*; do
-			[ -w "$f" ] && v=$(cat "$f" 2>/dev/null) &&
-				printf "%s\t%s\n" "${f##*/"$1"/}" "$v"
+			[ -w "$f" ] && IFS= read -r v <"$f" 2>/dev/null &&
+				printf "%s\t%s\n" "${f#/proc/sys/net/}" "$v"
 		done' - "$dev" >"$dir/sysctl" 2>/dev/null
 	return 0
 }
@@ -142,14 +142,10 @@ _phys_restore()
 	# shellcheck disable=SC2016 # expanded by the inner bash
 	_phys_host bash -c '
 		while IFS="	" read -r k v; do
-			for f in /proc/sys/net/ipv4/conf/"$1"/"$k" \
-				 /proc/sys/net/ipv6/conf/"$1"/"$k" \
-				 /proc/sys/net/ipv4/neigh/"$1"/"$k" \
-				 /proc/sys/net/ipv6/neigh/"$1"/"$k"; do
-				[ -e "$f" ] && [ "$(cat "$f" 2>/dev/null)" != "$v" ] &&
-					echo "$v" >"$f" 2>/dev/null
-			done
-		done' - "$dev" <"$dir/sysctl"
+			f=/proc/sys/net/$k
+			IFS= read -r cur <"$f" 2>/dev/null || continue
+			[ "$cur" = "$v" ] || echo "$v" >"$f" 2>/dev/null
+		done' <"$dir/sysctl"
 	[[ $(cat "$dir/link") == *"<"*UP* ]] &&
 		_phys_host ip link set dev "$dev" up
 	_phys_host ip addr restore <"$dir/addr" 2>/dev/null
