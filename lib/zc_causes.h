@@ -16,10 +16,10 @@
 #include "zc_nl.h"
 
 enum {
-	ZC_TAP_IGNORE_OUTGOING	= 1 << 0,	/* PACKET_IGNORE_OUTGOING */
-	ZC_TAP_DROP_FILTER	= 1 << 1,	/* a BPF filter that drops all */
-	ZC_TAP_NEW_NETNS	= 1 << 2,	/* in a new namespace of its own,
-						 * which lives as long as it */
+	ZC_TAP_IGNORE_OUTGOING	= 1 << 0, /* PACKET_IGNORE_OUTGOING */
+	ZC_TAP_DROP_FILTER	= 1 << 1, /* a BPF filter that drops all */
+	ZC_TAP_NEW_NETNS	= 1 << 2, /* in a new namespace of its own,
+					   * which lives as long as it */
 };
 
 /**
@@ -34,7 +34,7 @@ int zc_tap_open(const char *netns, int type, unsigned int proto,
 		const char *dev, unsigned int flags);
 
 enum zc_offload {
-	ZC_OFFLOAD_SG,		/* `ethtool -K DEV sg`: tx-scatter-gather */
+	ZC_OFFLOAD_SG,		/* `ethtool -K DEV sg` */
 	ZC_OFFLOAD_TX_CSUM,	/* `ethtool -K DEV tx`: tx-checksum-* */
 };
 

@@ -63,7 +63,7 @@ enum zc_tri { ZC_TRI_UNKNOWN = -1, ZC_TRI_OFF = 0, ZC_TRI_ON = 1 };
 
 struct zc_diag_owner {
 	pid_t pid;
-	int fd;				/* its descriptor of the socket */
+	int fd;				/* its descriptor of it */
 	char comm[ZC_COMM_LEN];
 };
 
@@ -76,8 +76,8 @@ struct zc_diag_tap {
 	char ifname[IF_NAMESIZE];	/* its name, "" when unbound */
 	bool filter;			/* a BPF filter is attached */
 	enum zc_tri ignore_outgoing;	/* PACKET_IGNORE_OUTGOING */
-	unsigned int nr_owners;		/* processes holding it (first few
-					 * kept), 0: none found */
+	unsigned int nr_owners;		/* processes holding it (the
+					 * first few kept), 0: none */
 	struct zc_diag_owner owners[ZC_DIAG_OWNERS];
 };
 
