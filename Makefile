@@ -19,13 +19,17 @@
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 # Programs each topology runs (tests/*.c) and the suite's own unit tests.
-ZC_TESTS := notif_contract
-ZC_SELFTESTS := tracker_test errq_test
+ZC_TESTS := notif_contract copy_causes
+ZC_SELFTESTS := tracker_test errq_test diag_test
+# Helper programs of the self-tests.
+ZC_HELPERS := tap_holder
 
 LIB_SRCS := $(wildcard $(TOP)/lib/*.c)
 LIB_HDRS := $(wildcard $(TOP)/lib/*.h)
 
 CFLAGS ?= -O2 -g
+# libmnl: netlink for lib/zc_nl.c and lib/zc_diag.c (Debian libmnl-dev).
+LDLIBS += -lmnl
 # -Wno-clobbered: the upstream harness's TEST_F wrapper sets a local
 # between setjmp() and longjmp(); that header is not ours to fix.
 ZC_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-clobbered \
@@ -78,6 +82,7 @@ override CFLAGS += $(ZC_CFLAGS) -D_GNU_SOURCE -I$(KSFT_INC)
 LIB_OBJS := $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(ZC_TESTS))
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(ZC_SELFTESTS))
+HELPER_BINS := $(addprefix $(BUILD)/selftests/,$(ZC_HELPERS))
 FAULT_LIB := $(BUILD)/selftests/fault_inject.so
 SH_FILES := run_tests.sh $(patsubst $(TOP)/%,%,$(wildcard \
 	$(TOP)/netns/*.sh $(TOP)/harness/*.sh $(TOP)/selftests/*.sh)) .ci/run
@@ -93,10 +98,10 @@ ksft_status = rc=$$?; if [ $$rc -eq 4 ]; then \
 
 SUBMAKE := $(MAKE) --no-print-directory -f $(TOP)/Makefile
 
-.PHONY: all run_tests check unit lint runner-test selftests fuzz-short \
-	fuzz suite install clean deps stress torture
+.PHONY: all run_tests check unit lint runner-test selftests phys-check \
+	fuzz-short fuzz suite install clean deps stress torture
 
-all: $(TEST_BINS) $(SELFTEST_BINS) $(FAULT_LIB)
+all: $(TEST_BINS) $(SELFTEST_BINS) $(HELPER_BINS) $(FAULT_LIB)
 
 # Upstream files, provisioned when the build first needs them.
 $(KSFT_HDR):
@@ -148,6 +153,7 @@ check:
 	@$(SUBMAKE) lint
 	@$(SUBMAKE) runner-test
 	@$(SUBMAKE) selftests
+	@$(SUBMAKE) phys-check
 	@$(SUBMAKE) fuzz-short
 	@$(SUBMAKE) suite
 
@@ -168,6 +174,11 @@ runner-test: $(KUNIT)
 # The fault-injection table: the suite must fail when the kernel does.
 selftests: all
 	@$(TOP)/selftests/run_selftests.sh; $(call ksft_status,run_selftests.sh)
+
+# The phys topology's move-and-restore, with a veth pair standing in for
+# two cabled ports inside a namespace that plays the host.
+phys-check: all
+	@$(TOP)/selftests/phys_check.sh; $(call ksft_status,phys_check.sh)
 
 # libFuzzer, ASan and UBSan on the error-queue parser and the tracker
 # (clang; as root, deps.sh installs it).  fuzz-short is the seconds-long

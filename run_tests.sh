@@ -105,7 +105,8 @@ load_topologies()
 }
 
 # tests/topologies: "PROGRAM TOPOLOGY..." per line, the topologies a
-# program runs in; a program not listed runs in every topology.
+# program runs in (a program not listed runs in every topology), or
+# "PROGRAM:TEST TOPOLOGY...", those where one test of it runs.
 read_program_topologies()
 {
 	local file=$ZC_DIR/tests/topologies prog topos
@@ -186,9 +187,14 @@ worst_case_s()
 {
 	local setup=15 cleanup=$((3 * 2 * BUSYWAIT_TIMEOUT / 1000)) stale=10
 	local prog=$((TIMEOUT + KILL_GRACE + DRAIN_TIMEOUT + 2))
-	local list=$((LIST_TIMEOUT + 2)) np=${#PROGS[@]}
+	local list=$((LIST_TIMEOUT + 2)) topo total=$stale
+	local -a progs
 
-	echo $((stale + ${#TOPOS[@]} * (np * list + setup + np * prog + cleanup)))
+	for topo in "${TOPOS[@]}"; do
+		topo_progs progs "$topo"
+		total=$((total + ${#progs[@]} * (list + prog) + setup + cleanup))
+	done
+	echo "$total"
 }
 
 settings_timeout()
@@ -208,6 +214,10 @@ list_all()
 	echo "test programs in $BIN_DIR (and the topologies they run in):"
 	for p in "${ALL_PROGS[@]}"; do
 		printf '  %-20s %s\n' "$p" "${PROG_TOPOS[$p]:-all}"
+		for t in "${!PROG_TOPOS[@]}"; do
+			[[ $t != "$p":* ]] ||
+				printf '    %-18s %s\n' "${t#*:}" "${PROG_TOPOS[$t]}"
+		done
 	done
 	[ "${#ALL_PROGS[@]}" -gt 0 ] || echo "  (none: run make first)"
 	echo "timeout per program: ${TIMEOUT}s"
@@ -262,17 +272,24 @@ parse_args()
 	fi
 }
 
-# The harness filter of the current topology: variants of the protocols
-# it does not carry are left out.
-proto_filter()
+# harness_filter ARRAY TOPO PROG: the harness filter of PROG in the
+# current topology TOPO: variants of the protocols it does not carry are
+# left out, and so are the tests that tests/topologies ("PROG:TEST
+# TOPOLOGY...") keeps to other topologies.
+harness_filter()
 {
 	local -n _filter=$1
-	local proto
+	local proto key
 
 	_filter=()
 	for proto in tcp udp; do
 		[[ " $ZC_PROTOS " == *" $proto "* ]] ||
 			_filter+=(-V "ip4_$proto" -V "ip6_$proto")
+	done
+	for key in "${!PROG_TOPOS[@]}"; do
+		[[ $key == "$3":* ]] || continue
+		[[ " ${PROG_TOPOS[$key]} " == *" $2 "* ]] ||
+			_filter+=(-T "${key#*:}")
 	done
 }
 
@@ -287,9 +304,9 @@ plan_all()
 	for topo in "${TOPOS[@]}"; do
 		zc_contract_reset
 		"topo_${topo}_env"
-		proto_filter filter
 		topo_progs progs "$topo"
 		for prog in "${progs[@]}"; do
+			harness_filter filter "$topo" "$prog"
 			if prog_list_cases cases "$LIST_TIMEOUT" "$BIN_DIR/$prog" \
 			   "${filter[@]}" "${HARNESS_ARGS[@]}"; then
 				PLAN[$topo $prog]=$(printf '%s\n' "${cases[@]}")
@@ -395,7 +412,7 @@ run_program()
 		program_all "$prog" fail ""
 		return
 	fi
-	proto_filter filter
+	harness_filter filter "$CUR_TOPO" "$prog"
 	# timeout stays outside the namespace, in the runner's process group
 	# (--foreground): killing what runs in the namespace never kills it,
 	# and it always exits, with the program's status (124 on timeout).

@@ -7,9 +7,10 @@
 #   check-build.sh [options] ROOT...     build in each ROOT, then summarise
 #   check-build.sh --bootstrap SUITE DIR make a Debian SUITE root in DIR
 #
-# ROOT is a directory holding a root file system with gcc and libc headers
-# (debootstrap --variant=minbase --include=gcc,make,libc6-dev,xz-utils,tar),
-# entered with chroot(8), so as root; "/" builds on this machine instead.
+# ROOT is a directory holding a root file system with gcc, libc and libmnl
+# headers (debootstrap --variant=minbase
+# --include=gcc,make,libc6-dev,xz-utils,tar,libmnl-dev), entered with
+# chroot(8), so as root; "/" builds on this machine instead.
 # Keep the roots outside this repository.  --bootstrap also installs what
 # --run needs (iproute2, procps, ethtool, kmod).
 #
@@ -186,10 +187,11 @@ inner() {
 				-ldl >>"$log" 2>&1 ||
 				{ report FAIL "$f" "$log" "link"; continue; }
 		elif [ "$lib_ok" = 1 ]; then
-			# No extra libraries, as the Makefile: a glibc before
-			# 2.34 needs -lpthread for threads, and this finds it.
+			# The Makefile's libraries (libmnl) and no other: a
+			# glibc before 2.34 needs -lpthread for threads, and
+			# this finds it.
 			"$cc" "${cflags[@]}" -o "$out/${f%.c}" "$obj" \
-				"$out/lib/libzc.a" >>"$log" 2>&1 ||
+				"$out/lib/libzc.a" -lmnl >>"$log" 2>&1 ||
 				{ report FAIL "$f" "$log" "link"; continue; }
 		else
 			report FAIL "$f" "$log" "not linked: libzc.a did not build"
@@ -247,7 +249,7 @@ bootstrap() {
 	esac
 	[ ! -e "$dir/etc/os-release" ] || die "$dir already holds a root"
 	debootstrap --variant=minbase \
-		--include=gcc,make,libc6-dev,xz-utils,tar,iproute2,procps,ethtool,kmod \
+		--include=gcc,make,libc6-dev,xz-utils,tar,libmnl-dev,iproute2,procps,ethtool,kmod \
 		"$suite" "$dir" "$mirror"
 }
 

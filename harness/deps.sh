@@ -26,6 +26,7 @@ build    file:/usr/include/stdio.h    libc6-dev          compiling
 build    cmd:tar                      tar                harness/provision.sh
 build    cmd:xz                       xz-utils           harness/provision.sh
 build    ksft                         linux-source-6.12  kselftest headers, kunit.py
+build    file:/usr/include/libmnl/libmnl.h libmnl-dev     netlink in libzc (diag)
 run      cmd:ip                       iproute2           topologies (netns/)
 run      cmd:tc                       iproute2           noqueue qdisc on ifb (sink, forward)
 run      cmd:sysctl                   procps             forwarding in the forward namespace

@@ -3,10 +3,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/sockios.h>
 
 #include "zc_net.h"
 #include "zc_sys.h"
@@ -82,6 +85,48 @@ int zc_set_zerocopy(int fd)
 
 	return setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) ?
 	       -errno : 0;
+}
+
+int zc_tcp_repair_connect(int fd, const struct zc_addr *dst, int mss)
+{
+	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF_NO_WP, one = 1;
+	struct tcp_repair_window w;
+	socklen_t len = sizeof(w);
+
+	/* The MSS clamp is taken at connect(); without a peer's SYN it
+	 * would stay at the RFC default of 536.
+	 */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) ||
+	    connect(fd, (const struct sockaddr *)&dst->ss, dst->len) ||
+	    getsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, &len))
+		return -errno;
+	/* A zero window (as connect() left it) would send nothing. */
+	w.snd_wnd = 65535;
+	w.max_window = 65535;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+		return -errno;
+	return 0;
+}
+
+int zc_tcp_abort(int fd)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	socklen_t len = sizeof(int);
+	int err;
+
+	if (connect(fd, &sa, sizeof(sa)))
+		return -errno;
+	return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) ? -errno : 0;
+}
+
+long zc_unsent(int fd)
+{
+	int n;
+
+	return ioctl(fd, SIOCOUTQNSD, &n) ? -errno : n;
 }
 
 bool zc_zerocopy_unsupported(int err)

@@ -53,6 +53,35 @@ int zc_socket(int family, int type, int timeout_ms);
  */
 int zc_set_zerocopy(int fd);
 
+/**
+ * zc_tcp_repair_connect() - make TCP socket @fd an established connection
+ * to @dst without a handshake (TCP_REPAIR, CAP_NET_ADMIN): MSS @mss, a
+ * send window of 64 KiB, Nagle off, repair mode left without a window
+ * probe.  Nothing on the path needs to answer; nothing will acknowledge
+ * the data either: zc_tcp_abort() frees it.
+ *
+ * Return: 0, or -errno of the step that failed (-EPERM: not
+ * CAP_NET_ADMIN).
+ */
+int zc_tcp_repair_connect(int fd, const struct zc_addr *dst, int mss);
+
+/**
+ * zc_tcp_abort() - drop the connection of @fd (connect(AF_UNSPEC)): the
+ * kernel frees every queued skb, so every zero-copy id completes, and
+ * sends a reset.  The sk_err that the abort sets (ECONNRESET) is read
+ * and cleared, so that it is not mistaken for an error of the path.
+ *
+ * Return: 0, or -errno.
+ */
+int zc_tcp_abort(int fd);
+
+/**
+ * zc_unsent() - bytes of TCP socket @fd not yet transmitted (SIOCOUTQNSD)
+ *
+ * Return: the count, or -errno.
+ */
+long zc_unsent(int fd);
+
 /* The kernel-internal ENOTSUPP, which <errno.h> does not define. */
 #define ZC_ENOTSUPP 524
 

@@ -113,8 +113,9 @@ static void finish_peer(const struct zc_stream_spec *spec,
 static int open_socket(const struct zc_stream_spec *spec,
 		       struct zc_stream_result *r, uint16_t port)
 {
-	const char *ip = spec->family == AF_INET6 ? spec->topo->dst6 :
-						     spec->topo->dst4;
+	const char *ip = spec->dst ? spec->dst :
+			 spec->family == AF_INET6 ? spec->topo->dst6 :
+						    spec->topo->dst4;
 	struct zc_addr dst;
 	int fd, ret;
 
@@ -129,7 +130,14 @@ static int open_socket(const struct zc_stream_spec *spec,
 		close(fd);
 		return stop(r, ret, "SO_ZEROCOPY: %s", strerror(-ret));
 	}
-	if (connect(fd, (struct sockaddr *)&dst.ss, dst.len)) {
+	if (spec->tcp_repair) {
+		ret = zc_tcp_repair_connect(fd, &dst, 1460);
+		if (ret) {
+			close(fd);
+			return stop(r, ret, "connect to %s port %u with TCP_REPAIR: %s",
+				    ip, port, strerror(-ret));
+		}
+	} else if (connect(fd, (struct sockaddr *)&dst.ss, dst.len)) {
 		ret = -errno;
 		close(fd);
 		return stop(r, ret, "connect to %s port %u: %s", ip, port,
@@ -336,16 +344,17 @@ int zc_stream_run(const struct zc_stream_spec *spec,
 	struct zc_tracker t;
 	struct zc_sender s;
 	char *buf = NULL;
-	int fd = -1;
+	int fd = -1, ret;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(r->label, sizeof(r->label), "%s_%s@%s",
+	snprintf(r->label, sizeof(r->label), "%s_%s%s@%s",
 		 spec->family == AF_INET6 ? "ip6" : "ip4",
-		 zc_proto_name(spec->type), topo->name);
+		 zc_proto_name(spec->type), spec->tcp_repair ? "_repair" : "",
+		 topo->name);
 	r->requested = spec->sends;
 	r->requested_bytes = (uint64_t)spec->sends * spec->size;
 	r->tcp = spec->type == SOCK_STREAM;
-	r->has_peer = topo->rx_ns != NULL;
+	r->has_peer = topo->rx_ns != NULL && !spec->tcp_repair;
 	r->has_drop = topo->drop_dev != NULL;
 	r->has_fwd = topo->fwd_ns != NULL;
 	r->fwd_counter = spec->family == AF_INET6 ? "Ip6OutForwDatagrams" :
@@ -373,6 +382,14 @@ int zc_stream_run(const struct zc_stream_spec *spec,
 	zc_sender_init(&s, fd, spec->family, spec->type, &t,
 		       spec->barrier ? 0 : spec->drain_every, &spec->wait);
 	send_all(fd, spec, r, &s, buf);
+	if (!r->err && spec->tcp_repair) {
+		/* Nothing will acknowledge: free the data by aborting. */
+		r->unsent = zc_unsent(fd);
+		ret = zc_tcp_abort(fd);
+		if (ret)
+			stop(r, ret, "abort of the TCP_REPAIR connection: %s",
+			     strerror(-ret));
+	}
 	if (!r->err) {
 		read_notifications(fd, spec, r, &s, &peer);
 		if (r->has_peer && !spec->barrier) {
@@ -411,6 +428,8 @@ void zc_stream_summary(const struct zc_stream_result *r, char *buf,
 	    (unsigned long long)r->missing);
 	if (r->tcp)
 		add(buf, len, &pos, ", %u retransmits", r->total_retrans);
+	if (r->unsent)
+		add(buf, len, &pos, ", %ld bytes never transmitted", r->unsent);
 	if (r->enobufs || r->eintr)
 		add(buf, len, &pos, ", %llu ENOBUFS and %llu EINTR retried",
 		    (unsigned long long)r->enobufs,

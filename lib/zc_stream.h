@@ -37,6 +37,17 @@ struct zc_stream_spec {
 	struct zc_wait wait;	/* for notifications and for room */
 	int peer_ready_ms;	/* the receiver's start */
 	int peer_idle_ms;	/* the receiver gives up without data */
+	const char *dst;	/* destination address; NULL: the topology's
+				 * ZC_DST4 or ZC_DST6 */
+	/*
+	 * TCP without a peer: the connection is made with TCP_REPAIR (no
+	 * handshake, zc_tcp_repair_connect()), nothing acknowledges the
+	 * data, and after the last send the connection is aborted, which
+	 * frees every queued skb and so completes every id.  Only what fits
+	 * in the initial congestion window (10 segments) is transmitted:
+	 * the rest completes untouched (see unsent).
+	 */
+	bool tcp_repair;
 };
 
 struct zc_stream_result {
@@ -86,6 +97,7 @@ struct zc_stream_result {
 	/* TCP: from TCP_INFO at the end. */
 	bool tcp;
 	uint32_t total_retrans;
+	long unsent;		/* tcp_repair: bytes never transmitted */
 
 	/* The receiver, where the path has one. */
 	bool has_peer;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -72,29 +73,67 @@ int zc_netns_enter(const char *name)
 	return ret;
 }
 
-int zc_netns_open(const char *name, const char *path, int flags)
+/*
+ * Run @fn(@arg) in the named namespace (NULL or empty: here) and come
+ * back: fn returns a descriptor or -errno.
+ */
+static int in_netns(const char *name, int (*fn)(const void *arg),
+		    const void *arg)
 {
-	int self, fd, ret;
+	int self, ret;
 
-	if (!name || !*name) {
-		fd = open(path, flags | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
-	}
+	if (!name || !*name)
+		return fn(arg);
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return -errno;
 	ret = zc_netns_enter(name);
-	if (ret) {
-		close(self);
-		return ret;
-	}
-	fd = open(path, flags | O_CLOEXEC);
-	ret = fd < 0 ? -errno : fd;
+	if (!ret)
+		ret = fn(arg);
 	/* Not coming back would send the test's traffic from elsewhere. */
 	if (setns(self, CLONE_NEWNET))
 		abort();
 	close(self);
 	return ret;
+}
+
+struct open_args {
+	const char *path;
+	int flags;
+};
+
+static int do_open(const void *arg)
+{
+	const struct open_args *a = arg;
+	int fd = open(a->path, a->flags | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int zc_netns_open(const char *name, const char *path, int flags)
+{
+	struct open_args a = { .path = path, .flags = flags };
+
+	return in_netns(name, do_open, &a);
+}
+
+struct socket_args {
+	int domain, type, protocol;
+};
+
+static int do_socket(const void *arg)
+{
+	const struct socket_args *a = arg;
+	int fd = socket(a->domain, a->type | SOCK_CLOEXEC, a->protocol);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int zc_netns_socket(const char *name, int domain, int type, int protocol)
+{
+	struct socket_args a = { domain, type, protocol };
+
+	return in_netns(name, do_socket, &a);
 }
 
 int zc_netns_is(const char *name)

@@ -46,6 +46,17 @@ int zc_netns_enter(const char *name);
 int zc_netns_open(const char *name, const char *path, int flags);
 
 /**
+ * zc_netns_socket() - socket(@domain, @type, @protocol) in the named
+ * network namespace: enter /run/netns/@name, create it, and come back.  A
+ * socket stays bound to the namespace it was made in (netlink sockets
+ * talk to that namespace's kernel objects).  @name NULL or empty makes it
+ * in the caller's own namespace.
+ *
+ * Return: the descriptor (close-on-exec), or -errno.
+ */
+int zc_netns_socket(const char *name, int domain, int type, int protocol);
+
+/**
  * zc_netns_is() - whether the caller's network namespace is the named one,
  * /run/netns/@name.
  *

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "zc_diag.h"
 #include "zc_net.h"
 #include "zc_stream.h"
 #include "zc_sys.h"
@@ -48,11 +49,14 @@ static inline const char *zc_family_tag(int family)
 
 /*
  * Setup-time checks shared by every test on a topology: root, the
- * contract, the protocol on this path, never the host's namespace,
- * SO_ZEROCOPY support.  SKIPs name what is missing; returns false then.
+ * contract, the protocol on this path (unless @no_peer: a TCP connection
+ * made with TCP_REPAIR needs nobody to answer), never the host's
+ * namespace, SO_ZEROCOPY support.  SKIPs name what is missing; returns
+ * false then.
  */
-static inline bool zc_test_setup(struct __test_metadata *_metadata,
-				 struct zc_topo *topo, int family, int type)
+static inline bool zc_test_setup_peer(struct __test_metadata *_metadata,
+				      struct zc_topo *topo, int family,
+				      int type, bool no_peer)
 {
 	const char *proto = zc_proto_name(type);
 	const char *bad;
@@ -65,7 +69,7 @@ static inline bool zc_test_setup(struct __test_metadata *_metadata,
 		SKIP(return false, "no topology: run through run_tests.sh");
 	ASSERT_EQ(0, ret)
 		TH_LOG("topology contract: %s missing or invalid", bad);
-	if (!zc_topo_has_proto(topo, proto))
+	if (!no_peer && !zc_topo_has_proto(topo, proto))
 		SKIP(return false, "topology %s has no %s peer (ZC_PROTOS=%s)",
 		     topo->name, proto, topo->protos);
 	/* Traffic must stay inside the topology's namespaces. */
@@ -84,6 +88,64 @@ static inline bool zc_test_setup(struct __test_metadata *_metadata,
 		     proto, -ret);
 	ASSERT_EQ(0, ret) TH_LOG("SO_ZEROCOPY on %s: %s", proto, strerror(-ret));
 	return true;
+}
+
+/* zc_test_setup_peer() for a protocol that needs the path's peer. */
+static inline bool zc_test_setup(struct __test_metadata *_metadata,
+				 struct zc_topo *topo, int family, int type)
+{
+	return zc_test_setup_peer(_metadata, topo, family, type, false);
+}
+
+/*
+ * Every id of experiment @r (run in @state, e.g. "tap present")
+ * completed, each with SO_EE_CODE_ZEROCOPY_COPIED if @copied, each
+ * without it if not.  An unexpected COPIED is explained by what zc_diag
+ * finds on the path of @topo now.
+ */
+static inline void zc_assert_flags(struct __test_metadata *_metadata,
+				   const struct zc_topo *topo,
+				   const struct zc_stream_spec *spec,
+				   const struct zc_stream_result *r,
+				   const char *state, bool copied)
+{
+	char why[1024];
+	struct zc_topo path = *topo;
+
+	ASSERT_EQ(0, r->err)
+		TH_LOG("%s, %s: stream stopped: %s", r->label, state, r->why);
+	ASSERT_EQ(0ULL, r->missing)
+		TH_LOG("%s, %s: %llu of %u ids never completed: %s; %s",
+		       r->label, state, (unsigned long long)r->missing,
+		       r->issued, r->missing_list, r->wait_why);
+	ASSERT_NE(0ULL, r->completed)
+		TH_LOG("%s, %s: no id completed", r->label, state);
+	ASSERT_EQ(0L, r->unsent)
+		TH_LOG("%s, %s: %ld bytes never transmitted (TCP_REPAIR, nothing acknowledged): the flags would not cover them",
+		       r->label, state, r->unsent);
+	if (spec->dst) {
+		path.dst4 = spec->dst;
+		path.dst6 = spec->dst;
+	}
+	if (copied) {
+		ASSERT_EQ(0ULL, r->zerocopy)
+			TH_LOG("%s, %s: expected COPIED for all %llu ids, seen %llu zero-copy, %llu COPIED; %s",
+			       r->label, state,
+			       (unsigned long long)r->completed,
+			       (unsigned long long)r->zerocopy,
+			       (unsigned long long)r->copied,
+			       zc_diag_explain(&path, spec->family,
+					       spec->type, spec->size, why,
+					       sizeof(why)));
+		return;
+	}
+	ASSERT_EQ(0ULL, r->copied)
+		TH_LOG("%s, %s: expected zero-copy for all %llu ids, seen %llu COPIED, %llu zero-copy; %s",
+		       r->label, state, (unsigned long long)r->completed,
+		       (unsigned long long)r->copied,
+		       (unsigned long long)r->zerocopy,
+		       zc_diag_explain(&path, spec->family, spec->type,
+				       spec->size, why, sizeof(why)));
 }
 
 /* A spec with the suite's deadlines; the caller sets what it measures. */

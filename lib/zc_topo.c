@@ -27,6 +27,8 @@ int zc_topo_load(struct zc_topo *t, const char **bad)
 	}
 	t->tx_ns = zc_getenv("ZC_TX_NS", NULL);
 	t->rx_ns = zc_getenv("ZC_RX_NS", NULL);
+	t->src4 = zc_getenv("ZC_SRC4", NULL);
+	t->src6 = zc_getenv("ZC_SRC6", NULL);
 	t->dst4 = zc_getenv("ZC_DST4", NULL);
 	t->dst6 = zc_getenv("ZC_DST6", NULL);
 	t->dev = zc_getenv("ZC_DEV", NULL);

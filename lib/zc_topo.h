@@ -12,6 +12,8 @@ struct zc_topo {
 	const char *name;	/* ZC_TOPO */
 	const char *tx_ns;	/* ZC_TX_NS: where the test runs */
 	const char *rx_ns;	/* ZC_RX_NS: the receiver's, NULL if none */
+	const char *src4;	/* ZC_SRC4: the sender's, NULL if unset */
+	const char *src6;	/* ZC_SRC6 */
 	const char *dst4;	/* ZC_DST4 */
 	const char *dst6;	/* ZC_DST6 */
 	const char *dev;	/* ZC_DEV: the sender's egress device */

@@ -1,0 +1,171 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The phys topology (netns/phys.sh) with REMOTE_TYPE=netns, exercised on
+# every make check without touching a host device: a namespace made here
+# plays the host, and a veth pair in it stands in for the two cabled ports
+# (NETIF=zcA, REMOTE_NETIF=zcB) with addresses, a route and a per-device
+# sysctl of their own.  Each row runs run_tests.sh -t phys inside that
+# play-host, then compares `ip -d addr`, the routes and the sysctl with
+# what they were before: the ports must come back exactly as they were.
+#
+#   phys_check.sh [ROW...]
+#
+# Rows: runs (a full run passes, expecting COPIED on the veth stand-in),
+# refuses (ports holding addresses, no ZC_PHYS_FORCE: refused, untouched),
+# failed_setup (a bad LOCAL_V4 after the move), interrupted (SIGINT to
+# the runner's process group, as Ctrl-C sends, while the test runs).
+# Output is KTAP; exit 0 when every row behaved, 1 if not, 4 not root.
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(dirname "$here")
+PATH=$PATH:/usr/sbin:/sbin
+
+# shellcheck source=netns/lib.sh
+. "$top/netns/lib.sh"
+
+trap defer_run_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The play-host: two "cabled" ports with state that a move would lose.
+make_host()
+{
+	zc_netns_add HOST phys-host || return
+	# No duplicate address detection: addresses are final at once, so
+	# that before and after compare without waiting.
+	zc_sysctl "$HOST" net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.default.dad_transmits=0 || return
+	ip -n "$HOST" link add zcA type veth peer name zcB || return
+	ip -n "$HOST" addr add 203.0.113.10/24 dev zcA || return
+	ip -n "$HOST" addr add 203.0.113.11/24 dev zcA || return
+	ip -n "$HOST" -6 addr add 2001:db8:9::10/64 dev zcA || return
+	ip -n "$HOST" addr add 203.0.113.20/24 dev zcB || return
+	ip -n "$HOST" link set zcA up && ip -n "$HOST" link set zcB up ||
+		return
+	ip -n "$HOST" route add 198.18.0.0/15 via 203.0.113.1 dev zcA ||
+		return
+	zc_sysctl "$HOST" net.ipv4.conf.zcA.rp_filter=2
+}
+
+# Addresses exactly as `ip -d addr` shows them; routes as a set (the
+# order of two devices' routes to one prefix follows their insertion).
+snapshot()
+{
+	ip -n "$HOST" -d addr
+	{
+		ip -n "$HOST" route show table all
+		ip -n "$HOST" -6 route show table all
+	} | sort
+	ip netns exec "$HOST" sysctl net.ipv4.conf.zcA.rp_filter
+}
+
+# The runner inside the play-host, with the phys variables; two variants
+# are enough to send and receive through the ports (the suite's own run
+# covers the rest).
+runner()
+{
+	env NETIF=zcA REMOTE_TYPE=netns REMOTE_NETIF=zcB \
+		ZC_PHYS_HOST_NS="$HOST" "$@" \
+		"$top/run_tests.sh" -t phys -T notif_contract -- \
+		-v ip4_udp -v ip6_tcp
+}
+
+# run_row NAME N: 0 when the row behaved.
+run_row()
+{
+	local name=$1 n=$2 before after out rc why='' line pid
+	local fifo
+
+	defer_scope_push
+	if ! make_host >/dev/null 2>&1; then
+		defer_scope_pop
+		echo "not ok $n $name # the play-host could not be made"
+		return 1
+	fi
+	before=$(snapshot)
+	case $name in
+	runs)
+		out=$(runner ZC_PHYS_FORCE=yes 2>&1)
+		rc=$?
+		[ "$rc" -eq 0 ] || why="exit $rc, expected 0"
+		grep -q 'ZC_EXPECT=copied' <<<"$out" ||
+			why="${why:-the veth stand-in was not expected to copy}"
+		;;
+	refuses)
+		out=$(runner 2>&1)
+		rc=$?
+		[ "$rc" -eq 1 ] || why="exit $rc, expected 1"
+		grep -q 'refusing zcA: it holds addresses the host may use: 203.0.113.10/24' <<<"$out" ||
+			why="${why:-no refusal naming zcA and its addresses}"
+		;;
+	failed_setup)
+		out=$(runner ZC_PHYS_FORCE=yes LOCAL_V4=bogus 2>&1)
+		rc=$?
+		[ "$rc" -eq 1 ] || why="exit $rc, expected 1"
+		grep -q 'setup failed' <<<"$out" ||
+			why="${why:-no setup failure reported}"
+		;;
+	interrupted)
+		# Job control: the runner gets a process group of its own
+		# and, unlike a background job of a script, its SIGINT.
+		fifo=$(mktemp -u "${TMPDIR:-/tmp}/zc-phys-check.XXXXXX")
+		mkfifo "$fifo" && defer rm -f "$fifo"
+		set -m
+		runner ZC_PHYS_FORCE=yes >"$fifo" 2>&1 &
+		pid=$!
+		set +m
+		out=
+		# Ctrl-C once the topology is set up and the tests run.
+		while IFS= read -r -t 30 line; do
+			out+=$line$'\n'
+			if [[ $line == *"ZC_TOPO=phys"* ]]; then
+				kill -INT -- "-$pid"
+			fi
+		done <"$fifo"
+		wait "$pid"
+		rc=$?
+		[ "$rc" -eq 130 ] || why="exit $rc, expected 130 (SIGINT)"
+		;;
+	esac
+	after=$(snapshot)
+	if [ -z "$why" ] && [ "$before" != "$after" ]; then
+		why="the play-host's ports differ from before:"
+		why+=$'\n'$(diff <(echo "$before") <(echo "$after"))
+	fi
+	defer_scope_pop
+	if [ -z "$why" ]; then
+		echo "ok $n $name"
+		return 0
+	fi
+	echo "# $name: $why; the runner printed:"
+	while IFS= read -r line; do
+		echo "#   $line"
+	done <<<"$out"
+	echo "not ok $n $name"
+	return 1
+}
+
+rows=(runs refuses failed_setup interrupted)
+[ $# -eq 0 ] || rows=("$@")
+echo "KTAP version 1"
+echo "1..${#rows[@]}"
+if [ "$(id -u)" -ne 0 ]; then
+	for ((i = 0; i < ${#rows[@]}; i++)); do
+		echo "ok $((i + 1)) ${rows[i]} # SKIP needs root"
+	done
+	echo "0 passed, 0 failed, ${#rows[@]} skipped"
+	exit 4
+fi
+passed=0 failed=0
+for ((i = 0; i < ${#rows[@]}; i++)); do
+	if run_row "${rows[i]}" $((i + 1)); then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+done
+echo "$passed passed, $failed failed, 0 skipped"
+[ "$failed" -eq 0 ]
