@@ -14,7 +14,7 @@
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 # Programs each topology runs (tests/*.c) and the suite's own unit tests.
-ZC_TESTS := notif_contract
+ZC_TESTS := notif_contract packet_tx_ring
 ZC_SELFTESTS := tracker_test errq_test
 
 LIB_SRCS := $(wildcard $(TOP)/lib/*.c)
