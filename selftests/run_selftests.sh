@@ -5,9 +5,10 @@
 # when the kernel or the receiver misbehaves, and it must pass when the
 # kernel does something rare but legal.  Each row builds a topology, may
 # change it (a tweak: forwarding off, a blackhole route, loss, a small
-# optmem), runs notif_contract in it with a fault injected
-# (selftests/fault_inject.c through LD_PRELOAD) or none, and checks the exit
-# status, the messages and the time it took.
+# optmem), runs a test program in it (notif_contract unless the row names
+# another) with a fault injected (selftests/fault_inject.c through
+# LD_PRELOAD) or none, and checks the exit status, the messages and the
+# time it took.
 #
 #   run_selftests.sh            the fault table (make check)
 #   run_selftests.sh ROW...     only these rows
@@ -22,20 +23,23 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(dirname "$here")
 build=${ZC_BUILD:-$top/build}
-bin=${ZC_BIN:-$build/tests}/notif_contract
+bindir=${ZC_BIN:-$build/tests}
+bin=$bindir/notif_contract
 fault_lib=$build/selftests/fault_inject.so
 PATH=$PATH:/usr/sbin:/sbin
 
 # shellcheck source=netns/lib.sh
 . "$top/netns/lib.sh"
-for t in veth sink forward; do
+for t in veth sink forward veth_tbf; do
 	# shellcheck source=/dev/null
 	. "$top/netns/$t.sh"
 done
 
 # A row: name | topology | tweak | ZC_FAULT | test filter | exit status |
 # bound in seconds | messages (EREs joined by " && ", all must match).
-# Filters: "v:VARIANT" runs its five tests, "r:VARIANT.TEST" one test.
+# Filters: "v:VARIANT" runs its five tests, "r:VARIANT.TEST" one test; a
+# filter "PROG/v:VARIANT" or "PROG/r:FIXTURE.VARIANT.TEST" runs program
+# PROG instead, the fault acting in it.
 rows=(
 	# a clean stream passes: the faults below are the only difference
 	"passes_clean|veth|-|-|v:ip4_udp|0|10|ip4_udp@veth: 2048 sends, 2048 ids, [0-9]+ notifications, 2048 COPIED"
@@ -107,6 +111,53 @@ rows=(
 	"passes_tcp_reorder|veth|tcp_reorder|-|v:ip6_tcp|0|20|ip6_tcp@veth: 2048 sends, 2048 ids"
 	# optmem too small for one send: ENOBUFS named, within seconds
 	"fails_tiny_optmem|sink|optmem_tiny|-|r:ip4_udp.completes_each_id_once|1|10|send 1 of 2048 .*ENOBUFS with no send in flight"
+
+	# ---- packet_tx_ring: PACKET_TX_RING and MSG_ZEROCOPY on packet sockets
+	# a clean run through the shaper passes, with qdisc drops retried
+	"passes_ring_clean|veth_tbf|-|-|packet_tx_ring/v:v3_dgram|0|10|v3_dgram@veth_tbf: 32 frames through a pfifo of 8: [1-9][0-9]* ENOBUFS"
+	# item 1: a frame lost on the way (nftables, 5th frame at the peer)
+	"fails_ring_frame_lost|veth|frame_drop:4|-|packet_tx_ring/r:tx_ring.v2_raw.peer_receives_every_frame|1|10|v2_raw@veth: expected 12 frames byte for byte and in order at veth1, seen: frame 1004 lost: frame 1005 came in its place"
+	# item 1: one byte of a frame flipped at the receiver
+	"fails_ring_frame_corrupt|veth|-|peer_corrupt|packet_tx_ring/r:tx_ring.v3_raw.peer_receives_every_frame|1|10|v3_raw@veth: .* frame 1000 arrived corrupt .*byte 999 differs"
+	# item 1: two frames swapped, one doubled
+	"fails_ring_frames_swapped|veth|-|peer_swap|packet_tx_ring/r:tx_ring.v2_dgram.peer_receives_every_frame|1|10|v2_dgram@veth: .* frame 1000 out of order: frame 1001 came before it"
+	"fails_ring_frame_doubled|veth|-|peer_dup|packet_tx_ring/r:tx_ring.v3_dgram.peer_receives_every_frame|1|10|v3_dgram@veth: .* frame 1000 received twice"
+	# item 1: a non-blocking send that waits for the transmission
+	"fails_nonblocking_waits|veth_tbf|-|ring_block|packet_tx_ring/r:tx_ring.v2_raw.nonblocking_send_returns_queued_bytes|1|10|v2_raw@veth_tbf: non-blocking sendto slept .* and returned with every frame AVAILABLE: it waited"
+	# item 1: frames AVAILABLE before the shaper can have sent them
+	"fails_frames_completed_early|veth_tbf|-|ring_early|packet_tx_ring/r:tx_ring.v3_raw.nonblocking_send_returns_queued_bytes|1|10|v3_raw@veth_tbf: all 6 frames AVAILABLE [0-9]+ us after a non-blocking sendto, although the shaper .* frames completed before they were sent"
+	# item 1: a frame left SEND_REQUEST by a non-blocking send
+	"fails_frame_left_behind|veth|-|ring_unsent|packet_tx_ring/r:tx_ring.v2_raw.nonblocking_send_returns_queued_bytes|1|10|v2_raw@veth: just after a non-blocking sendto, expected every frame SENDING or AVAILABLE, seen frame 5 is SEND_REQUEST"
+	# item 1: a send reporting a byte less than it queued
+	"fails_ring_short_count|veth|-|ring_short|packet_tx_ring/r:tx_ring.v2_dgram.nonblocking_send_returns_queued_bytes|1|10|v2_dgram@veth: non-blocking sendto of 6 frames: expected the 5916 bytes queued, seen 5915"
+	# item 1: a blocking send that returns before the frames are sent
+	"fails_blocking_returns_early|veth_tbf|-|ring_noblock|packet_tx_ring/r:tx_ring.v2_raw.blocking_send_waits_for_every_frame|1|10|v2_raw@veth_tbf: a blocking sendto with no frame to send returned while a frame was not AVAILABLE"
+	# item 2: a qdisc drop not reported
+	"fails_enobufs_hidden|veth_tbf|-|ring_hide_enobufs|packet_tx_ring/r:tx_ring.v2_raw.reports_qdisc_drop_as_enobufs|1|10|v2_raw@veth_tbf: expected ENOBUFS at each drop .*, seen: a blocking sendto returned 0 while frame (8|9) was SEND_REQUEST: a drop not reported"
+	# item 2: the dropped frame marked AVAILABLE instead of handed back:
+	# the frames after it are never sent, and the test says which
+	"fails_dropped_frame_not_handed_back|veth_tbf|-|ring_lose_dropped|packet_tx_ring/r:tx_ring.v3_dgram.loses_no_frame_under_backpressure|1|10|v3_dgram@veth_tbf: after [0-9]+ sendto calls, frame [0-9]+ is still not AVAILABLE \(a blocking sendto returned 0 while frame [0-9]+ was SEND_REQUEST: a drop not reported\)"
+	# item 2: a frame lost after the shaper (nftables, 20th frame)
+	"fails_frame_lost_under_backpressure|veth_tbf|frame_drop:19|-|packet_tx_ring/r:tx_ring.v2_raw.loses_no_frame_under_backpressure|1|10|v2_raw@veth_tbf: expected 32 frames in order .*seen: frame 2007 lost: frame 2008 came in its place"
+	# item 3: PACKET_QDISC_BYPASS without effect: the qdisc drops
+	"fails_bypass_ignored|veth_tbf|-|bypass_ignored|packet_tx_ring/r:tx_ring.v3_raw.bypass_sends_burst_without_drops|1|10|v3_raw@veth_tbf: 32 frames with PACKET_QDISC_BYPASS: expected one sendto to send all 32000 bytes, seen -1 \(No buffer space available\)"
+	# item 4: a malformed frame skipped instead of stalling the ring
+	"fails_ring_never_stalls|veth|-|loss_forced|packet_tx_ring/r:tx_ring.v2_raw.bad_frame_stalls_ring|1|10|v2_raw@veth: oversize frame 3: expected sendto -1 \(Message too long\), seen 7000"
+	# item 4: a malformed frame not marked WRONG_FORMAT
+	"fails_no_wrong_format|veth|-|ring_no_wrong_format|packet_tx_ring/r:tx_ring.v3_raw.bad_frame_stalls_ring|1|10|v3_raw@veth: oversize frame 3: expected WRONG_FORMAT, seen AVAILABLE"
+	# item 4: the ring goes on once the malformed frame is given up
+	"fails_ring_unstalled|veth_tbf|-|ring_unstall|packet_tx_ring/r:tx_ring.v2_dgram.bad_frame_stalls_ring|1|10|v2_dgram@veth_tbf: oversize: the malformed frame given up \(AVAILABLE\): expected the ring to stay stalled \(sendto 0\), seen 4930"
+	# item 4: PACKET_LOSS without effect: the ring stalls
+	"fails_loss_ignored|veth|-|loss_ignored|packet_tx_ring/r:tx_ring.v3_dgram.bad_frame_skipped_with_packet_loss|1|10|v3_dgram@veth: oversize frame with PACKET_LOSS: expected sendto 6902 \(the other 7 frames\), seen -1 \(Message too long\)"
+	# item 4: tp_next_offset dropped as documented: a pass, not XFAIL
+	"passes_next_offset_dropped|veth|-|loss_forced|packet_tx_ring/r:tx_ring.v3_raw.v3_next_offset_frame_dropped|0|10|^ok 1 tx_ring.v3_raw.v3_next_offset_frame_dropped\$"
+	# item 5: SO_ZEROCOPY accepted on a packet socket
+	"fails_so_zerocopy_accepted|veth|-|so_zerocopy_ok|packet_tx_ring/r:packet_zc.raw.so_zerocopy_rejected|1|10|raw@veth: expected SO_ZEROCOPY refused with EOPNOTSUPP, seen it accepted"
+	# item 5: MSG_ZEROCOPY on a packet socket fails, notifies, shares
+	"fails_msg_zerocopy_send_fails|veth|-|zc_send_fail|packet_tx_ring/r:packet_zc.dgram.msg_zerocopy_sends_a_copy|1|10|dgram@veth: sendto 0 with MSG_ZEROCOPY: expected 986 bytes sent \(a plain copy\), seen -1"
+	"fails_msg_zerocopy_pollerr|veth|-|pollerr_empty|packet_tx_ring/r:packet_zc.raw.msg_zerocopy_sends_a_copy|1|10|raw@veth: POLLERR after sends with MSG_ZEROCOPY on a packet socket"
+	"fails_msg_zerocopy_errqueue|veth|-|errq_entry|packet_tx_ring/r:packet_zc.dgram.msg_zerocopy_sends_a_copy|1|10|dgram@veth: expected an empty error queue after MSG_ZEROCOPY on a packet socket, seen an entry"
+	"fails_msg_zerocopy_shared|veth_tbf|-|zc_shared|packet_tx_ring/r:packet_zc.raw.msg_zerocopy_sends_a_copy|1|10|raw@veth_tbf: expected 6 frames as sent, before their buffers were overwritten, seen: frame 0 arrived corrupt"
 )
 
 # input_drop MATCH: nftables drops what MATCH selects at the receiver.
@@ -146,6 +197,17 @@ tweak()
 	sink_down) ip -n "$ZC_TX_NS" link set ifb0 down ;;
 	tcp_loss) input_drop "meta l4proto tcp numgen random mod 100 < 3" ;;
 	udp_loss) input_drop "meta l4proto udp numgen inc mod 1000 == 500" ;;
+	frame_drop:*)
+		# The Nth test frame (from 0) that reaches the peer's device.
+		ip netns exec "$ZC_RX_NS" nft -f - <<-EOF
+		table netdev zc_loss {
+			chain in {
+				type filter hook ingress device $ZC_PEER_DEV priority 0;
+				ether type 0x88b5 numgen inc mod 100000 == ${1#*:} drop
+			}
+		}
+		EOF
+		;;
 	tcp_reorder)
 		# Received packets go through an ifb whose slow htb class
 		# delays those with a TCP timestamp ending in 0b111.
@@ -174,7 +236,7 @@ tweak()
 needs()
 {
 	case $1 in
-	tcp_loss | udp_loss | egress_drop)
+	tcp_loss | udp_loss | egress_drop | frame_drop:*)
 		command -v nft >/dev/null || echo "nft (nftables) missing"
 		;;
 	forwarding_off | optmem_tiny)
@@ -198,10 +260,13 @@ now_ds()
 run_row()
 {
 	local name topo tw f filter want_rc want_msg bound
-	local n=$2 out rc why='' t0 dt re skip
+	local n=$2 out rc why='' t0 dt re skip prog=notif_contract fixture=notif.
 	local -a env_args=() args=()
 
 	IFS='|' read -r name topo tw f filter want_rc bound want_msg <<<"$1"
+	if [[ $filter == */* ]]; then
+		prog=${filter%%/*} fixture='' filter=${filter#*/}
+	fi
 	skip=$(needs "$tw")
 	if [ -n "$skip" ]; then
 		echo "ok $n $name # SKIP $skip"
@@ -210,9 +275,10 @@ run_row()
 	[ "${KSFT_MACHINE_SLOW:-}" = yes ] && bound=$((bound * 3))
 	case $filter in
 	v:*) args=(-v "${filter#v:}") ;;
-	r:*) args=(-r "notif.${filter#r:}") ;;
+	r:*) args=(-r "$fixture${filter#r:}") ;;
 	esac
-	[ "$f" = - ] || env_args+=("ZC_FAULT=$f" "LD_PRELOAD=$fault_lib")
+	[ "$f" = - ] || env_args+=("ZC_FAULT=$f" "LD_PRELOAD=$fault_lib"
+				   "ZC_FAULT_TARGETS=$prog")
 
 	defer_scope_push
 	zc_contract_reset
@@ -223,7 +289,7 @@ run_row()
 	fi
 	t0=$(now_ds)
 	out=$(ip netns exec "$ZC_TX_NS" env "${env_args[@]}" \
-	      "$bin" "${args[@]}" 2>&1)
+	      "$bindir/$prog" "${args[@]}" 2>&1)
 	rc=$?
 	dt=$(($(now_ds) - t0))
 	defer_scope_pop
@@ -319,7 +385,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "0 passed, 0 failed, ${#todo[@]} skipped"
 	exit 4
 fi
-for f in "$bin" "$fault_lib"; do
+for f in "$bin" "$bindir/packet_tx_ring" "$fault_lib"; do
 	if [ ! -e "$f" ]; then
 		echo "Bail out! $f missing: run make first"
 		exit 1
