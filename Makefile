@@ -5,6 +5,7 @@
 #   make              build lib/libzc.a and the test programs into build/
 #   make run_tests    install missing dependencies (as root), build, run
 #   make check        the project's own tests: unit tests, lint, the suite
+#   make bench        the packet send-path benchmark (root; BENCH_ARGS=...)
 #   make install INSTALL_PATH=DIR    a self-contained copy to run elsewhere
 #
 # KSFT_DIR=<kernel tree> takes the kselftest headers from that tree instead
@@ -16,6 +17,7 @@ TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # Programs each topology runs (tests/*.c) and the suite's own unit tests.
 ZC_TESTS := notif_contract packet_tx_ring
 ZC_SELFTESTS := tracker_test errq_test
+ZC_TOOLS := zc-bench-packet
 
 LIB_SRCS := $(wildcard $(TOP)/lib/*.c)
 LIB_HDRS := $(wildcard $(TOP)/lib/*.h)
@@ -55,12 +57,13 @@ override CFLAGS += $(ZC_CFLAGS) -D_GNU_SOURCE -I$(KSFT_INC)
 LIB_OBJS := $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(ZC_TESTS))
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(ZC_SELFTESTS))
+TOOL_BINS := $(addprefix $(BUILD)/tools/,$(ZC_TOOLS))
 FAULT_LIB := $(BUILD)/selftests/fault_inject.so
 SH_FILES := run_tests.sh $(wildcard $(TOP)/netns/*.sh $(TOP)/harness/*.sh \
-	      $(TOP)/selftests/*.sh $(TOP)/.ci/run)
+	      $(TOP)/selftests/*.sh $(TOP)/tools/*.sh $(TOP)/.ci/run)
 
-.PHONY: all run_tests check unit lint install clean deps
-all: $(TEST_BINS) $(SELFTEST_BINS) $(FAULT_LIB)
+.PHONY: all run_tests check unit lint install clean deps bench
+all: $(TEST_BINS) $(SELFTEST_BINS) $(FAULT_LIB) $(TOOL_BINS)
 
 $(BUILD)/lib/%.o: $(TOP)/lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
@@ -77,6 +80,10 @@ $(BUILD)/selftests/%: $(TOP)/selftests/%.c $(BUILD)/lib/libzc.a $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(BUILD)/lib/libzc.a $(LDLIBS) -o $@
 
+$(BUILD)/tools/%: $(TOP)/tools/%.c $(BUILD)/lib/libzc.a $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(BUILD)/lib/libzc.a $(LDLIBS) -o $@
+
 $(FAULT_LIB): $(TOP)/selftests/fault_inject.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -shared -fPIC $< -ldl -o $@
@@ -90,6 +97,14 @@ run_tests: deps all
 	@$(TOP)/run_tests.sh $(RUN_TESTS_ARGS); rc=$$?; \
 	if [ $$rc -eq 4 ]; then \
 		echo "# run_tests.sh exited 4: every test skipped" >&2; rc=0; \
+	fi; exit $$rc
+
+# A benchmark, never a test: figures in docs/BENCH.md.  tools/bench.sh
+# exits 4 without root: a skip, as for run_tests.
+bench: deps $(TOOL_BINS)
+	@ZC_BIN=$(BUILD)/tools $(TOP)/tools/bench.sh $(BENCH_ARGS); rc=$$?; \
+	if [ $$rc -eq 4 ]; then \
+		echo "# bench.sh exited 4: not run" >&2; rc=0; \
 	fi; exit $$rc
 
 unit: $(SELFTEST_BINS)
@@ -122,5 +137,6 @@ install: all
 	cp $(TEST_BINS) $(INSTALL_PATH)/tests/
 
 clean:
-	$(RM) -r $(BUILD)/lib $(BUILD)/tests $(BUILD)/selftests $(BUILD)/install
+	$(RM) -r $(BUILD)/lib $(BUILD)/tests $(BUILD)/selftests $(BUILD)/tools \
+		$(BUILD)/install
 endif
