@@ -78,6 +78,9 @@
  *                  the next plain send, from the caller's buffers as they
  *                  are then: what sharing the pages would look like
  *   errq_entry     reading a packet socket's error queue finds an entry
+ *   pollout_strict poll() on a TX ring reports POLLOUT only while some
+ *                  frame is AVAILABLE
+ *   pollout_never  poll() on a TX ring never reports POLLOUT
  */
 /*
  * RTLD_NEXT and struct mmsghdr need _GNU_SOURCE, which
@@ -337,6 +340,8 @@ int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
 static unsigned int sends;
 static bool sk_err_pending;
 
+static void ring_pollout(struct pollfd *pfd);
+
 int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
 	static int (*real)(struct pollfd *, nfds_t, int);
@@ -346,6 +351,13 @@ int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 
 	if (!real)
 		real = next_sym("poll");
+	if (nfds == 1 && (fds[0].events & POLLOUT) &&
+	    (fault_is("pollout_strict") || fault_is("pollout_never"))) {
+		n = real(fds, nfds, timeout);
+		if (n > 0)
+			ring_pollout(&fds[0]);
+		return n > 0 && !fds[0].revents ? 0 : n;
+	}
 	/* Only the sender's error-queue checks poll with events 0. */
 	if (!fake || nfds != 1 || fds[0].events)
 		return real(fds, nfds, timeout);
@@ -604,6 +616,20 @@ int close(int fd)
 	if (r)
 		r->fd = 0;
 	return real(fd);
+}
+
+/* POLLOUT on a TX ring as pollout_strict or pollout_never have it. */
+static void ring_pollout(struct pollfd *pfd)
+{
+	struct ring *r = ring_of(pfd->fd, false);
+	unsigned int i;
+
+	if (!r || !r->map)
+		return;
+	for (i = 0; i < r->frames && fault_is("pollout_strict"); i++)
+		if (*status_of(r, i) == TP_STATUS_AVAILABLE)
+			return;
+	pfd->revents &= ~(POLLOUT | POLLWRNORM | POLLWRBAND);
 }
 
 /* What a misbehaving kernel leaves in the ring after a send. */

@@ -151,6 +151,10 @@ rows=(
 	"fails_loss_ignored|veth|-|loss_ignored|packet_tx_ring/r:tx_ring.v3_dgram.bad_frame_skipped_with_packet_loss|1|10|v3_dgram@veth: oversize frame with PACKET_LOSS: expected sendto 6902 \(the other 7 frames\), seen -1 \(Message too long\)"
 	# item 4: tp_next_offset dropped as documented: a pass, not XFAIL
 	"passes_next_offset_dropped|veth|-|loss_forced|packet_tx_ring/r:tx_ring.v3_raw.v3_next_offset_frame_dropped|0|10|^ok 1 tx_ring.v3_raw.v3_next_offset_frame_dropped\$"
+	# item 1: no POLLOUT although the kernel's next frame is free
+	"fails_pollout_never|veth|-|pollout_never|packet_tx_ring/r:tx_ring.v2_raw.pollout_means_a_free_frame|1|10|v2_raw@veth: the kernel's next frame AVAILABLE: expected POLLOUT, seen revents 0"
+	# item 1: POLLOUT only with a free frame, as documented: a pass
+	"passes_pollout_strict|veth_tbf|-|pollout_strict|packet_tx_ring/r:tx_ring.v3_dgram.pollout_means_a_free_frame|0|10|^ok 1 tx_ring.v3_dgram.pollout_means_a_free_frame$"
 	# item 5: SO_ZEROCOPY accepted on a packet socket
 	"fails_so_zerocopy_accepted|veth|-|so_zerocopy_ok|packet_tx_ring/r:packet_zc.raw.so_zerocopy_rejected|1|10|raw@veth: expected SO_ZEROCOPY refused with EOPNOTSUPP, seen it accepted"
 	# item 5: MSG_ZEROCOPY on a packet socket fails, notifies, shares
