@@ -524,11 +524,22 @@ static uint8_t *frame_of(const struct ring *r, unsigned int i)
 	       (size_t)(i % per_block) * r->frame_size;
 }
 
-static volatile uint32_t *status_of(const struct ring *r, unsigned int i)
+static uint32_t *status_word(const struct ring *r, unsigned int i)
 {
 	if (r->version == TPACKET_V3)
 		return &((struct tpacket3_hdr *)frame_of(r, i))->tp_status;
 	return &((struct tpacket2_hdr *)frame_of(r, i))->tp_status;
+}
+
+/* tp_status is shared with the kernel: read and written whole. */
+static uint32_t status_of(const struct ring *r, unsigned int i)
+{
+	return __atomic_load_n(status_word(r, i), __ATOMIC_ACQUIRE);
+}
+
+static void set_status(const struct ring *r, unsigned int i, uint32_t st)
+{
+	__atomic_store_n(status_word(r, i), st, __ATOMIC_RELEASE);
 }
 
 static uint32_t *len_of(const struct ring *r, unsigned int i)
@@ -548,12 +559,12 @@ static void ring_before_send(struct ring *r)
 	int i = r->wrong;
 
 	if (!r->map || i < 1 || !fault_is("ring_unstall") ||
-	    *status_of(r, i) != TP_STATUS_AVAILABLE)
+	    status_of(r, i) != TP_STATUS_AVAILABLE)
 		return;
 	*len_of(r, i) = *len_of(r, i - 1);
 	if (r->version == TPACKET_V3)
 		((struct tpacket3_hdr *)frame_of(r, i))->tp_next_offset = 0;
-	*status_of(r, i) = TP_STATUS_SEND_REQUEST;
+	set_status(r, i, TP_STATUS_SEND_REQUEST);
 	r->wrong = -1;
 }
 
@@ -627,7 +638,7 @@ static void ring_pollout(struct pollfd *pfd)
 	if (!r || !r->map)
 		return;
 	for (i = 0; i < r->frames && fault_is("pollout_strict"); i++)
-		if (*status_of(r, i) == TP_STATUS_AVAILABLE)
+		if (status_of(r, i) == TP_STATUS_AVAILABLE)
 			return;
 	pfd->revents &= ~(POLLOUT | POLLWRNORM | POLLWRBAND);
 }
@@ -641,16 +652,16 @@ static void ring_after_send(struct ring *r, ssize_t n, int err, int flags)
 	if (!r->map)
 		return;
 	for (i = 0; n < 0 && err != ENOBUFS && i < (int)r->frames; i++) {
-		if (*status_of(r, i) != TP_STATUS_WRONG_FORMAT)
+		if (status_of(r, i) != TP_STATUS_WRONG_FORMAT)
 			continue;
 		r->wrong = i;
 		if (fault_is("ring_no_wrong_format"))
-			*status_of(r, i) = TP_STATUS_AVAILABLE;
+			set_status(r, i, TP_STATUS_AVAILABLE);
 	}
 	if (fault_is("ring_lose_dropped") && n < 0 && err == ENOBUFS) {
 		for (i = 0; i < (int)r->frames; i++) {
-			if (*status_of(r, i) == TP_STATUS_SEND_REQUEST) {
-				*status_of(r, i) = TP_STATUS_AVAILABLE;
+			if (status_of(r, i) == TP_STATUS_SEND_REQUEST) {
+				set_status(r, i, TP_STATUS_AVAILABLE);
 				break;
 			}
 		}
@@ -659,14 +670,14 @@ static void ring_after_send(struct ring *r, ssize_t n, int err, int flags)
 		return;
 	if (fault_is("ring_early"))
 		for (i = 0; i < (int)r->frames; i++)
-			if (*status_of(r, i) == TP_STATUS_SENDING)
-				*status_of(r, i) = TP_STATUS_AVAILABLE;
+			if (status_of(r, i) == TP_STATUS_SENDING)
+				set_status(r, i, TP_STATUS_AVAILABLE);
 	if (fault_is("ring_unsent") && !nonblocking++) {
 		for (i = 0; i < (int)r->frames; i++)
 			if (*len_of(r, i))
 				last = i;
 		if (last >= 0)
-			*status_of(r, last) = TP_STATUS_SEND_REQUEST;
+			set_status(r, last, TP_STATUS_SEND_REQUEST);
 	}
 }
 

@@ -144,7 +144,7 @@ rows=(
 	# item 4: a malformed frame skipped instead of stalling the ring
 	"fails_ring_never_stalls|veth|-|loss_forced|packet_tx_ring/r:tx_ring.v2_raw.bad_frame_stalls_ring|1|10|v2_raw@veth: oversize frame 3: expected sendto -1 \(Message too long\), seen 7000"
 	# item 4: a malformed frame not marked WRONG_FORMAT
-	"fails_no_wrong_format|veth|-|ring_no_wrong_format|packet_tx_ring/r:tx_ring.v3_raw.bad_frame_stalls_ring|1|10|v3_raw@veth: oversize frame 3: expected WRONG_FORMAT, seen AVAILABLE"
+	"fails_no_wrong_format|veth|-|ring_no_wrong_format|packet_tx_ring/r:tx_ring.v3_raw.bad_frame_stalls_ring|1|10|v3_raw@veth: oversize frame 3: expected WRONG_FORMAT, seen frame 3 AVAILABLE"
 	# item 4: the ring goes on once the malformed frame is given up
 	"fails_ring_unstalled|veth_tbf|-|ring_unstall|packet_tx_ring/r:tx_ring.v2_dgram.bad_frame_stalls_ring|1|10|v2_dgram@veth_tbf: oversize: the malformed frame given up \(AVAILABLE\): expected the ring to stay stalled \(sendto 0\), seen 4930"
 	# item 4: PACKET_LOSS without effect: the ring stalls

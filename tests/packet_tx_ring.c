@@ -65,13 +65,6 @@
 #include "zc_packet.h"
 #include "zc_test.h"
 
-#ifndef SO_ZEROCOPY
-#define SO_ZEROCOPY 60
-#endif
-#ifndef MSG_ZEROCOPY
-#define MSG_ZEROCOPY 0x4000000
-#endif
-
 #define FRAME_LEN	1000	/* on the wire, link header included */
 #define BURST		6	/* frames: fewer than the shaper's pfifo */
 #define OVERFLOW	32	/* frames: 4 pfifos of 8 */
@@ -81,6 +74,7 @@
 #define PHASE_SEQ	1000	/* phase k sends frames k * PHASE_SEQ + i */
 #define PHASE_MAX	64	/* frames a phase sends, at most */
 #define POLL_TRIES	4
+#define WHY_LEN		512	/* a failure's explanation */
 #define RING_FRAMES	104	/* burst, overflow, bypass, 3 bad rows */
 #define LOSS_FRAMES	8	/* each phase on it takes all 8 */
 
@@ -271,8 +265,9 @@ static void rx_finish(struct zc_peer *peer, struct rx_part *rx)
  * other phases are left out.
  */
 static bool rx_ok(const struct path *p, const struct rx_part *rx,
-		  const struct phase *ph, char *why, size_t len)
+		  const struct phase *ph, char why[WHY_LEN])
 {
+	const size_t len = WHY_LEN;
 	const struct zc_peer_result *r = &rx->r;
 	uint32_t base = ph->want[0] / PHASE_SEQ * PHASE_SEQ;
 	size_t i, n = 0, logged;
@@ -739,7 +734,7 @@ static void run_ring(const void *arg, void *result)
 
 FIXTURE(tx_ring) {
 	struct path p;
-	char key[96];
+	const struct ring_result *r;
 };
 
 FIXTURE_VARIANT(tx_ring) {
@@ -794,48 +789,54 @@ static bool packet_setup(struct __test_metadata *_metadata, struct path *p,
 	return true;
 }
 
+/*
+ * The result of experiment @what on @p, run by @run once per program run
+ * (into @own when the cache cannot hold it).
+ */
+static const void *experiment(struct __test_metadata *_metadata,
+			      const struct path *p, const char *what,
+			      void (*run)(const void *, void *), size_t size,
+			      void *own)
+{
+	const void *r;
+	bool unfinished;
+	char key[96];
+
+	snprintf(key, sizeof(key), "%s.%s", p->label, what);
+	r = zc_cache_run(key, size, run, p, own, &unfinished);
+	ASSERT_FALSE(unfinished)
+		TH_LOG("%s: experiment %s did not finish in an earlier test (killed or timed out there)",
+		       p->label, what);
+	return r;
+}
+
 FIXTURE_SETUP(tx_ring)
 {
-	packet_setup(_metadata, &self->p, variant->name, variant->version,
-		     variant->type);
+	static struct ring_result own;
+
+	if (!packet_setup(_metadata, &self->p, variant->name,
+			  variant->version, variant->type))
+		return;
+	self->r = experiment(_metadata, &self->p, "ring", run_ring,
+			     sizeof(own), &own);
+	if (self->r->err == -EINVAL && variant->version == TPACKET_V3 &&
+	    zc_kernel_older_than("4.11") == 1)
+		SKIP(return, "TPACKET_V3 TX ring needs 7f953ab2ba46 (\"af_packet: TX_RING support for TPACKET_V3\", v4.11)");
+	ASSERT_EQ(0, self->r->err) TH_LOG("%s: %s", self->p.label,
+					  self->r->why);
 }
 
 FIXTURE_TEARDOWN(tx_ring)
 {
 }
 
-/* This variant's experiment, run once per program run. */
-static const struct ring_result *experiment(struct __test_metadata *_metadata,
-					    FIXTURE_DATA(tx_ring) *self)
-{
-	static struct ring_result own;
-	const struct ring_result *r;
-	bool unfinished;
-
-	snprintf(self->key, sizeof(self->key), "%s.ring", self->p.label);
-	r = zc_cache_run(self->key, sizeof(own), run_ring, &self->p, &own,
-			 &unfinished);
-	ASSERT_FALSE(unfinished)
-		TH_LOG("%s: the experiment did not finish in an earlier test (killed or timed out there)",
-		       self->p.label);
-	if (r->err == -EINVAL && self->p.version == TPACKET_V3 &&
-	    zc_kernel_older_than("4.11") == 1)
-		SKIP(return NULL, "TPACKET_V3 TX ring needs 7f953ab2ba46 (\"af_packet: TX_RING support for TPACKET_V3\", v4.11)");
-	ASSERT_EQ(0, r->err) TH_LOG("%s: %s", self->p.label, r->why);
-	return r;
-}
-
 TEST_F_TIMEOUT(tx_ring, nonblocking_send_returns_queued_bytes, 60)
 {
-	const struct ring_result *r = experiment(_metadata, self);
-	const struct burst_part *b;
+	const struct burst_part *b = &self->r->burst;
 	const char *l = self->p.label;
 	size_t bytes = BURST * self->p.tp_len;
 	char s[48];
 
-	if (!r)
-		return;
-	b = &r->burst;
 	fprintf(TH_LOG_STREAM,
 		"# %s: non-blocking sendto of %d frames: %s in %lld us, %lld us later %u SENDING, %u AVAILABLE\n",
 		l, BURST, sent(b->nb_ret, s, sizeof(s)),
@@ -865,15 +866,11 @@ TEST_F_TIMEOUT(tx_ring, nonblocking_send_returns_queued_bytes, 60)
 
 TEST_F_TIMEOUT(tx_ring, blocking_send_waits_for_every_frame, 60)
 {
-	const struct ring_result *r = experiment(_metadata, self);
-	const struct burst_part *b;
+	const struct burst_part *b = &self->r->burst;
 	const char *l = self->p.label;
 	size_t bytes = BURST * self->p.tp_len;
 	char s[48];
 
-	if (!r)
-		return;
-	b = &r->burst;
 	fprintf(TH_LOG_STREAM,
 		"# %s: blocking sendto of %d frames returned after %lld us%s\n",
 		l, BURST, (long long)b->b_call_us,
@@ -896,13 +893,11 @@ TEST_F_TIMEOUT(tx_ring, blocking_send_waits_for_every_frame, 60)
 
 TEST_F_TIMEOUT(tx_ring, peer_receives_every_frame, 60)
 {
-	const struct ring_result *r = experiment(_metadata, self);
+	const struct ring_result *r = self->r;
 	const char *l = self->p.label;
-	char why[512], s[48];
+	char why[WHY_LEN], s[48];
 
-	if (!r)
-		return;
-	ASSERT_TRUE(rx_ok(&self->p, &r->rx, &r->burst.ph, why, sizeof(why)))
+	ASSERT_TRUE(rx_ok(&self->p, &self->r->rx, &r->burst.ph, why))
 		TH_LOG("%s: expected %d frames byte for byte and in order at %s, seen: %s",
 		       l, 2 * BURST, self->p.topo.peer_dev, why);
 	/* The experiment as a whole reached its end. */
@@ -917,13 +912,9 @@ TEST_F_TIMEOUT(tx_ring, peer_receives_every_frame, 60)
 
 TEST_F_TIMEOUT(tx_ring, reports_qdisc_drop_as_enobufs, 60)
 {
-	const struct ring_result *r = experiment(_metadata, self);
-	const struct overflow_part *o;
+	const struct overflow_part *o = &self->r->overflow;
 	const char *l = self->p.label;
 
-	if (!r)
-		return;
-	o = &r->overflow;
 	if (!o->ph.ran)
 		SKIP(return, "%s: no shaper on %s to drop frames (topology veth_tbf has one)",
 		     l, self->p.topo.dev);
@@ -942,14 +933,10 @@ TEST_F_TIMEOUT(tx_ring, reports_qdisc_drop_as_enobufs, 60)
 
 TEST_F_TIMEOUT(tx_ring, loses_no_frame_under_backpressure, 60)
 {
-	const struct ring_result *r = experiment(_metadata, self);
-	const struct overflow_part *o;
+	const struct overflow_part *o = &self->r->overflow;
 	const char *l = self->p.label;
-	char why[512];
+	char why[WHY_LEN];
 
-	if (!r)
-		return;
-	o = &r->overflow;
 	if (!o->ph.ran)
 		SKIP(return, "%s: no shaper on %s to drop frames (topology veth_tbf has one)",
 		     l, self->p.topo.dev);
@@ -958,22 +945,18 @@ TEST_F_TIMEOUT(tx_ring, loses_no_frame_under_backpressure, 60)
 		       l, o->calls, o->end.first_not_available,
 		       o->broken[0] ? o->broken : "no error seen");
 	/* A frame neither received nor still the application's is lost. */
-	ASSERT_TRUE(rx_ok(&self->p, &r->rx, &o->ph, why, sizeof(why)))
+	ASSERT_TRUE(rx_ok(&self->p, &self->r->rx, &o->ph, why))
 		TH_LOG("%s: expected %d frames in order at %s after %u ENOBUFS and retries, seen: %s",
 		       l, OVERFLOW, self->p.topo.peer_dev, o->enobufs, why);
 }
 
 TEST_F_TIMEOUT(tx_ring, bypass_sends_burst_without_drops, 60)
 {
-	const struct ring_result *r = experiment(_metadata, self);
-	const struct bypass_part *b;
+	const struct bypass_part *b = &self->r->bypass;
 	const char *l = self->p.label;
 	size_t bytes = OVERFLOW * self->p.tp_len;
-	char s[48], why[512];
+	char s[48], why[WHY_LEN];
 
-	if (!r)
-		return;
-	b = &r->bypass;
 	if (b->set_err == -ENOPROTOOPT)
 		SKIP(return, "%s: no PACKET_QDISC_BYPASS before 3.14 (d346a3fae3ff)",
 		     l);
@@ -991,26 +974,24 @@ TEST_F_TIMEOUT(tx_ring, bypass_sends_burst_without_drops, 60)
 	ASSERT_EQ((unsigned int)OVERFLOW, b->c.available)
 		TH_LOG("%s: with PACKET_QDISC_BYPASS, %u frames not AVAILABLE after a blocking sendto",
 		       l, OVERFLOW - b->c.available);
-	ASSERT_TRUE(rx_ok(&self->p, &r->rx, &b->ph, why, sizeof(why)))
+	ASSERT_TRUE(rx_ok(&self->p, &self->r->rx, &b->ph, why))
 		TH_LOG("%s: expected %d frames in order at %s, seen: %s",
 		       l, OVERFLOW, self->p.topo.peer_dev, why);
 }
 
 TEST_F_TIMEOUT(tx_ring, pollout_means_a_free_frame, 60)
 {
-	const struct ring_result *r = experiment(_metadata, self);
+	const struct ring_result *r = self->r;
 	const struct poll_part *pp;
 	const char *l = self->p.label;
-	char st[16], why[512];
+	char st[16], why[WHY_LEN];
 
-	if (!r)
-		return;
 	ASSERT_EQ(0, r->loss_err) TH_LOG("%s: %s", l, r->loss_why);
 	pp = &r->poll;
 	ASSERT_TRUE(pp->free_revents > 0 && (pp->free_revents & POLLOUT))
 		TH_LOG("%s: the kernel's next frame AVAILABLE: expected POLLOUT, seen revents %#x",
 		       l, pp->free_revents);
-	ASSERT_TRUE(rx_ok(&self->p, &r->rx, &pp->ph, why, sizeof(why)))
+	ASSERT_TRUE(rx_ok(&self->p, &self->r->rx, &pp->ph, why))
 		TH_LOG("%s: expected %u frames in order at %s, seen: %s", l,
 		       pp->ph.n_want, self->p.topo.peer_dev, why);
 	if (pp->busy_next != TP_STATUS_SENDING)
@@ -1029,38 +1010,39 @@ TEST_F_TIMEOUT(tx_ring, pollout_means_a_free_frame, 60)
 }
 
 /*
- * The first frame in [@from, @to) of @st whose state is not @want (any of
- * SENDING and AVAILABLE for @want TP_STATUS_SENDING), or -1.
+ * Whether frames [@from, @to) of @st are all in state @want (SENDING
+ * stands for SENDING or AVAILABLE: handed over); if not, @why names the
+ * first that is not.
  */
-static int first_not(const uint32_t *st, int from, int to, uint32_t want)
+static bool states_are(const uint32_t *st, int from, int to, uint32_t want,
+		       char *why, size_t len)
 {
+	char name[16];
 	int i;
 
 	for (i = from; i < to; i++) {
-		if (want == TP_STATUS_SENDING &&
-		    st[i] == TP_STATUS_AVAILABLE)
+		if (st[i] == want || (want == TP_STATUS_SENDING &&
+				      st[i] == TP_STATUS_AVAILABLE))
 			continue;
-		if (st[i] != want)
-			return i;
+		snprintf(why, len, "frame %d %s", i,
+			 zc_ring_status_name(st[i], name, sizeof(name)));
+		return false;
 	}
-	return -1;
+	return true;
 }
 
 TEST_F_TIMEOUT(tx_ring, bad_frame_stalls_ring, 60)
 {
-	const struct ring_result *r = experiment(_metadata, self);
 	const size_t tp_len = self->p.tp_len;
 	const char *l = self->p.label;
 	const struct bad_frame *f;
 	const struct bad_part *b;
-	char s[48], st[16], why[512];
-	int k, i;
+	char s[48], why[WHY_LEN];
+	int k;
 
-	if (!r)
-		return;
 	for (k = 0; k < BAD_NEXT_OFFSET; k++) {
 		f = &bad_frames[k];
-		b = &r->stall[k];
+		b = &self->r->stall[k];
 		if (!b->ph.ran) {
 			fprintf(TH_LOG_STREAM,
 				"# %s: no %s frame on SOCK_DGRAM: the kernel writes the link header\n",
@@ -1071,24 +1053,18 @@ TEST_F_TIMEOUT(tx_ring, bad_frame_stalls_ring, 60)
 			TH_LOG("%s: %s frame %d: expected sendto -1 (%s), seen %s",
 			       l, f->name, BAD_AT, strerror(f->err),
 			       sent(b->ret[0], s, sizeof(s)));
-		ASSERT_EQ((uint32_t)TP_STATUS_WRONG_FORMAT, b->st[0][BAD_AT])
+		ASSERT_TRUE(states_are(b->st[0], BAD_AT, BAD_AT + 1,
+				       TP_STATUS_WRONG_FORMAT, why, sizeof(why)))
 			TH_LOG("%s: %s frame %d: expected WRONG_FORMAT, seen %s",
-			       l, f->name, BAD_AT,
-			       zc_ring_status_name(b->st[0][BAD_AT], st,
-						   sizeof(st)));
-		i = first_not(b->st[0], 0, BAD_AT, TP_STATUS_SENDING);
-		ASSERT_EQ(-1, i)
-			TH_LOG("%s: %s: frame %d before the malformed one was not sent (%s)",
-			       l, f->name, i,
-			       zc_ring_status_name(b->st[0][i], st,
-						   sizeof(st)));
-		i = first_not(b->st[0], BAD_AT + 1, BAD_FRAMES,
-			      TP_STATUS_SEND_REQUEST);
-		ASSERT_EQ(-1, i)
-			TH_LOG("%s: %s: frame %d after the malformed one was touched (%s)",
-			       l, f->name, i,
-			       zc_ring_status_name(b->st[0][i], st,
-						   sizeof(st)));
+			       l, f->name, BAD_AT, why);
+		ASSERT_TRUE(states_are(b->st[0], 0, BAD_AT, TP_STATUS_SENDING,
+				       why, sizeof(why)))
+			TH_LOG("%s: %s: expected the frames before it sent, seen %s",
+			       l, f->name, why);
+		ASSERT_TRUE(states_are(b->st[0], BAD_AT + 1, BAD_FRAMES,
+				       TP_STATUS_SEND_REQUEST, why, sizeof(why)))
+			TH_LOG("%s: %s: expected the frames after it untouched, seen %s",
+			       l, f->name, why);
 
 		/* packet(7), PACKET_LOSS: "The malformed packet blocks
 		 * itself and subsequently enqueued packets from being sent."
@@ -1096,25 +1072,20 @@ TEST_F_TIMEOUT(tx_ring, bad_frame_stalls_ring, 60)
 		ASSERT_EQ(0, b->ret[1])
 			TH_LOG("%s: %s: the malformed frame given up (AVAILABLE): expected the ring to stay stalled (sendto 0), seen %s",
 			       l, f->name, sent(b->ret[1], s, sizeof(s)));
-		i = first_not(b->st[1], BAD_AT + 1, BAD_FRAMES,
-			      TP_STATUS_SEND_REQUEST);
-		ASSERT_EQ(-1, i)
-			TH_LOG("%s: %s: frame %d sent past the malformed one before its rewrite (%s)",
-			       l, f->name, i,
-			       zc_ring_status_name(b->st[1][i], st,
-						   sizeof(st)));
+		ASSERT_TRUE(states_are(b->st[1], BAD_AT + 1, BAD_FRAMES,
+				       TP_STATUS_SEND_REQUEST, why, sizeof(why)))
+			TH_LOG("%s: %s: expected the frames after it held until its rewrite, seen %s",
+			       l, f->name, why);
 		/* Rewritten as SEND_REQUEST, it and the rest go out. */
 		ASSERT_EQ((ssize_t)((BAD_FRAMES - BAD_AT) * tp_len), b->ret[2])
 			TH_LOG("%s: %s: the frame rewritten: expected sendto %zu, seen %s",
 			       l, f->name, (BAD_FRAMES - BAD_AT) * tp_len,
 			       sent(b->ret[2], s, sizeof(s)));
-		i = first_not(b->st[2], 0, BAD_FRAMES, TP_STATUS_AVAILABLE);
-		ASSERT_EQ(-1, i)
-			TH_LOG("%s: %s: after the rewrite, frame %d is %s",
-			       l, f->name, i,
-			       zc_ring_status_name(b->st[2][i], st,
-						   sizeof(st)));
-		ASSERT_TRUE(rx_ok(&self->p, &r->rx, &b->ph, why, sizeof(why)))
+		ASSERT_TRUE(states_are(b->st[2], 0, BAD_FRAMES,
+				       TP_STATUS_AVAILABLE, why, sizeof(why)))
+			TH_LOG("%s: %s: after the rewrite, expected every frame AVAILABLE, seen %s",
+			       l, f->name, why);
+		ASSERT_TRUE(rx_ok(&self->p, &self->r->rx, &b->ph, why))
 			TH_LOG("%s: %s: expected %d frames in order at %s, seen: %s",
 			       l, f->name, BAD_FRAMES, self->p.topo.peer_dev,
 			       why);
@@ -1123,20 +1094,18 @@ TEST_F_TIMEOUT(tx_ring, bad_frame_stalls_ring, 60)
 
 TEST_F_TIMEOUT(tx_ring, bad_frame_skipped_with_packet_loss, 60)
 {
-	const struct ring_result *r = experiment(_metadata, self);
 	const size_t tp_len = self->p.tp_len;
 	const char *l = self->p.label;
 	const struct bad_frame *f;
 	const struct bad_part *b;
-	char s[48], st[16], why[512];
-	int k, i;
+	char s[48], why[WHY_LEN];
+	int k;
 
-	if (!r)
-		return;
-	ASSERT_EQ(0, r->loss_err) TH_LOG("%s: %s", l, r->loss_why);
+	ASSERT_EQ(0, self->r->loss_err)
+		TH_LOG("%s: %s", l, self->r->loss_why);
 	for (k = 0; k < NR_BAD; k++) {
 		f = &bad_frames[k];
-		b = &r->loss[k];
+		b = &self->r->loss[k];
 		if (!b->ph.ran)
 			continue;
 		/* packet(7): "any malformed packet will be skipped, its
@@ -1146,13 +1115,11 @@ TEST_F_TIMEOUT(tx_ring, bad_frame_skipped_with_packet_loss, 60)
 			TH_LOG("%s: %s frame with PACKET_LOSS: expected sendto %zu (the other %d frames), seen %s",
 			       l, f->name, (BAD_FRAMES - 1) * tp_len,
 			       BAD_FRAMES - 1, sent(b->ret[0], s, sizeof(s)));
-		i = first_not(b->st[0], 0, BAD_FRAMES, TP_STATUS_AVAILABLE);
-		ASSERT_EQ(-1, i)
-			TH_LOG("%s: %s frame with PACKET_LOSS: frame %d is %s after the send",
-			       l, f->name, i,
-			       zc_ring_status_name(b->st[0][i], st,
-						   sizeof(st)));
-		ASSERT_TRUE(rx_ok(&self->p, &r->rx, &b->ph, why, sizeof(why)))
+		ASSERT_TRUE(states_are(b->st[0], 0, BAD_FRAMES,
+				       TP_STATUS_AVAILABLE, why, sizeof(why)))
+			TH_LOG("%s: %s frame with PACKET_LOSS: expected every frame AVAILABLE after the send, seen %s",
+			       l, f->name, why);
+		ASSERT_TRUE(rx_ok(&self->p, &self->r->rx, &b->ph, why))
 			TH_LOG("%s: %s: expected every frame but frame %d, in order, at %s, seen: %s",
 			       l, f->name, BAD_AT, self->p.topo.peer_dev, why);
 	}
@@ -1160,13 +1127,11 @@ TEST_F_TIMEOUT(tx_ring, bad_frame_skipped_with_packet_loss, 60)
 
 TEST_F_TIMEOUT(tx_ring, v3_next_offset_frame_dropped, 60)
 {
-	const struct ring_result *r = experiment(_metadata, self);
+	const struct ring_result *r = self->r;
 	const struct bad_part *b;
 	const char *l = self->p.label;
-	char s[48], st[16], why[512];
+	char s[48], st[16], why[WHY_LEN];
 
-	if (!r)
-		return;
 	b = &r->stall[BAD_NEXT_OFFSET];
 	if (!b->ph.ran)
 		SKIP(return, "%s: tp_next_offset is TPACKET_V3's", l);
@@ -1184,7 +1149,7 @@ TEST_F_TIMEOUT(tx_ring, v3_next_offset_frame_dropped, 60)
 		       l, BAD_AT, (BAD_FRAMES - 1) * self->p.tp_len,
 		       sent(b->ret[0], s, sizeof(s)),
 		       zc_ring_status_name(b->st[0][BAD_AT], st, sizeof(st)));
-	ASSERT_TRUE(rx_ok(&self->p, &r->rx, &b->ph, why, sizeof(why)))
+	ASSERT_TRUE(rx_ok(&self->p, &self->r->rx, &b->ph, why))
 		TH_LOG("%s: expected the %d frames but frame %d at %s, seen: %s",
 		       l, BAD_FRAMES - 1, BAD_AT, self->p.topo.peer_dev, why);
 }
@@ -1285,7 +1250,6 @@ static void run_zc(const void *arg, void *result)
 
 FIXTURE(packet_zc) {
 	struct path p;
-	char key[96];
 	const struct zc_result *r;
 };
 
@@ -1307,17 +1271,12 @@ FIXTURE_VARIANT_ADD(packet_zc, dgram) {
 FIXTURE_SETUP(packet_zc)
 {
 	static struct zc_result own;
-	bool unfinished;
 
 	if (!packet_setup(_metadata, &self->p, variant->name, 0,
 			  variant->type))
 		return;
-	snprintf(self->key, sizeof(self->key), "%s.zc", self->p.label);
-	self->r = zc_cache_run(self->key, sizeof(own), run_zc, &self->p,
-			       &own, &unfinished);
-	ASSERT_FALSE(unfinished)
-		TH_LOG("%s: the experiment did not finish in an earlier test (killed or timed out there)",
-		       self->p.label);
+	self->r = experiment(_metadata, &self->p, "zc", run_zc, sizeof(own),
+			     &own);
 	ASSERT_EQ(0, self->r->err) TH_LOG("%s: %s", self->p.label,
 					  self->r->why);
 }
@@ -1350,7 +1309,7 @@ TEST_F_TIMEOUT(packet_zc, msg_zerocopy_sends_a_copy, 60)
 {
 	const struct zc_result *r = self->r;
 	const char *l = self->p.label;
-	char why[512];
+	char why[WHY_LEN];
 	int i;
 
 	fprintf(TH_LOG_STREAM,
@@ -1365,7 +1324,7 @@ TEST_F_TIMEOUT(packet_zc, msg_zerocopy_sends_a_copy, 60)
 			       r->send_errno[i] ? strerror(r->send_errno[i]) :
 						  "short");
 	}
-	ASSERT_TRUE(rx_ok(&self->p, &r->rx, &r->ph, why, sizeof(why)))
+	ASSERT_TRUE(rx_ok(&self->p, &self->r->rx, &r->ph, why))
 		TH_LOG("%s: expected %d frames as sent, before their buffers were overwritten, seen: %s",
 		       l, ZC_SENDS, why);
 	ASSERT_FALSE(r->n_poll > 0 && (r->revents & POLLERR))
