@@ -78,6 +78,7 @@
  *                  the next plain send, from the caller's buffers as they
  *                  are then: what sharing the pages would look like
  *   errq_entry     reading a packet socket's error queue finds an entry
+ *   errq_einval    reading a packet socket's error queue fails, EINVAL
  *   pollout_strict poll() on a TX ring reports POLLOUT only while some
  *                  frame is AVAILABLE
  *   pollout_never  poll() on a TX ring never reports POLLOUT
@@ -757,6 +758,11 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 		msg->msg_controllen = 0;
 		msg->msg_flags = 0;
 		return 0;
+	}
+	if (fault_is("errq_einval") && (flags & MSG_ERRQUEUE) &&
+	    is_packet(fd)) {
+		errno = EINVAL;
+		return -1;
 	}
 	return real(fd, msg, flags);
 }
