@@ -18,8 +18,9 @@
  * Each frame is written once; before each send only its number changes,
  * in the caller's buffer or in the ring frame alike.
  *
- * Run: make bench (builds the sink topology: tools/bench.sh), or as root
- * inside a namespace: zc-bench-packet -d DEV [options]
+ * Run: make bench (builds the sink topology: tools/bench.sh).  Like the
+ * tests, it refuses to send from anywhere but the namespace the topology
+ * names in ZC_TX_NS.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE		/* sendmmsg(), sched_setaffinity() */
@@ -460,6 +461,12 @@ int main(int argc, char **argv)
 	int m, ret;
 
 	parse_args(argc, argv);
+	/* Test traffic stays inside the suite's own namespaces. */
+	if (zc_netns_is(zc_getenv("ZC_TX_NS", "")) != 1) {
+		fprintf(stderr, "%s: refusing to send outside the topology's namespace (ZC_TX_NS='%s'): run it through make bench\n",
+			argv[0], zc_getenv("ZC_TX_NS", ""));
+		return 1;
+	}
 	ret = zc_link_get(opt.dev, &link_);
 	if (ret) {
 		fprintf(stderr, "%s: device '%s': %s\n", argv[0], opt.dev,
