@@ -872,9 +872,8 @@ TEST_F_TIMEOUT(tx_ring, blocking_send_waits_for_every_frame, 60)
 	char s[48];
 
 	fprintf(TH_LOG_STREAM,
-		"# %s: blocking sendto of %d frames returned after %lld us%s\n",
-		l, BURST, (long long)b->b_call_us,
-		b->shaper_us ? " (the shaper needs more than 3 ms)" : "");
+		"# %s: blocking sendto of %d frames returned after %lld us (the shaper needs at least %lld us)\n",
+		l, BURST, (long long)b->b_call_us, (long long)b->shaper_us);
 
 	/* With no frame to send, a blocking send waits for those in flight. */
 	ASSERT_EQ(0, b->drain_ret)
@@ -897,7 +896,7 @@ TEST_F_TIMEOUT(tx_ring, peer_receives_every_frame, 60)
 	const char *l = self->p.label;
 	char why[WHY_LEN], s[48];
 
-	ASSERT_TRUE(rx_ok(&self->p, &self->r->rx, &r->burst.ph, why))
+	ASSERT_TRUE(rx_ok(&self->p, &r->rx, &r->burst.ph, why))
 		TH_LOG("%s: expected %d frames byte for byte and in order at %s, seen: %s",
 		       l, 2 * BURST, self->p.topo.peer_dev, why);
 	/* The experiment as a whole reached its end. */
