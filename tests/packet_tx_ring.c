@@ -14,8 +14,10 @@
  * transmits it, and two backlogs could reorder frames.
  *
  * One experiment runs per variant (TPACKET_V2 and V3, SOCK_RAW and
- * SOCK_DGRAM), in phases whose frames are numbered apart, and each test
- * judges one property of one phase:
+ * SOCK_DGRAM), in phases whose frames are numbered apart (frame i of
+ * phase k is "frame k*1000+i" in messages: burst 1, overflow 2, bypass 3,
+ * bad frames 4-6 and 8-10, poll 12), and each test judges one property of
+ * one phase:
  *
  *   burst: 6 frames with a non-blocking send, then 6 with a blocking one
  *     nonblocking_send_returns_queued_bytes  the bytes queued, every frame
