@@ -7,6 +7,7 @@
 #   make check        the project's own tests, then the suite
 #   make install INSTALL_PATH=DIR    a self-contained copy to run elsewhere
 #   make deps         install (root) or name what is missing
+#   make bench        the packet send-path benchmark (root; BENCH_ARGS=...)
 #   make lint unit runner-test selftests stress torture clean
 #
 # BUILD=DIR builds into DIR (default build/); every runner is told where
@@ -19,7 +20,9 @@
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 # Programs each topology runs (tests/*.c) and the suite's own unit tests.
-ZC_TESTS := notif_contract copy_causes
+ZC_TESTS := notif_contract copy_causes packet_tx_ring
+# Tools built beside the tests (tools/): benchmarks.
+ZC_TOOLS := zc-bench-packet
 ZC_SELFTESTS := tracker_test errq_test diag_test
 # Helper programs of the self-tests.
 ZC_HELPERS := tap_holder
@@ -83,9 +86,11 @@ LIB_OBJS := $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(ZC_TESTS))
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(ZC_SELFTESTS))
 HELPER_BINS := $(addprefix $(BUILD)/selftests/,$(ZC_HELPERS))
+TOOL_BINS := $(addprefix $(BUILD)/tools/,$(ZC_TOOLS))
 FAULT_LIB := $(BUILD)/selftests/fault_inject.so
 SH_FILES := run_tests.sh $(patsubst $(TOP)/%,%,$(wildcard \
-	$(TOP)/netns/*.sh $(TOP)/harness/*.sh $(TOP)/selftests/*.sh)) .ci/run
+	$(TOP)/netns/*.sh $(TOP)/harness/*.sh $(TOP)/selftests/*.sh \
+	$(TOP)/tools/*.sh)) .ci/run
 
 # Every runner (run_tests.sh, the self-tests) uses this build.
 export ZC_BUILD := $(BUILD)
@@ -99,9 +104,9 @@ ksft_status = rc=$$?; if [ $$rc -eq 4 ]; then \
 SUBMAKE := $(MAKE) --no-print-directory -f $(TOP)/Makefile
 
 .PHONY: all run_tests check unit lint runner-test selftests phys-check \
-	fuzz-short fuzz suite install clean deps stress torture
+	fuzz-short fuzz suite install clean deps stress torture bench
 
-all: $(TEST_BINS) $(SELFTEST_BINS) $(HELPER_BINS) $(FAULT_LIB)
+all: $(TEST_BINS) $(SELFTEST_BINS) $(HELPER_BINS) $(FAULT_LIB) $(TOOL_BINS)
 
 # Upstream files, provisioned when the build first needs them.
 $(KSFT_HDR):
@@ -124,6 +129,10 @@ $(BUILD)/tests/%: $(TOP)/tests/%.c $(BUILD)/lib/libzc.a $(LIB_HDRS) \
 
 $(BUILD)/selftests/%: $(TOP)/selftests/%.c $(BUILD)/lib/libzc.a \
 		      $(LIB_HDRS) | $(KSFT_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(BUILD)/lib/libzc.a $(LDLIBS) -o $@
+
+$(BUILD)/tools/%: $(TOP)/tools/%.c $(BUILD)/lib/libzc.a $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(BUILD)/lib/libzc.a $(LDLIBS) -o $@
 
@@ -206,6 +215,14 @@ torture:
 	@ZC_KUNIT=$(KUNIT) $(TOP)/selftests/torture.sh; \
 	$(call ksft_status,torture.sh)
 
+# A benchmark, never a test: figures in docs/BENCH.md.  tools/bench.sh
+# exits 4 without root: a skip, said.
+bench:
+	@$(SUBMAKE) deps
+	@$(SUBMAKE) $(TOOL_BINS)
+	@ZC_BIN=$(BUILD)/tools $(TOP)/tools/bench.sh $(BENCH_ARGS); \
+	$(call ksft_status,bench.sh)
+
 INSTALL_PATH ?= $(BUILD)/install
 install: all
 	mkdir -p $(INSTALL_PATH)/tests
@@ -216,5 +233,5 @@ install: all
 # The provisioned upstream files (ksft/, kunit/) stay: rm -rf $(BUILD).
 clean:
 	$(RM) -r $(BUILD)/lib $(BUILD)/tests $(BUILD)/selftests \
-		$(BUILD)/install $(BUILD)/stress $(BUILD)/torture
+		$(BUILD)/tools $(BUILD)/install $(BUILD)/stress $(BUILD)/torture
 endif

@@ -14,13 +14,6 @@
 #include "zc_net.h"
 #include "zc_sys.h"
 
-#ifndef SO_ZEROCOPY
-#define SO_ZEROCOPY 60
-#endif
-#ifndef MSG_ZEROCOPY
-#define MSG_ZEROCOPY 0x4000000
-#endif
-
 int zc_addr_parse(struct zc_addr *a, const char *ip, uint16_t port)
 {
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;

@@ -14,6 +14,14 @@
 #include "zc_errqueue.h"
 #include "zc_tracker.h"
 
+/* What older libc headers lack (Linux 4.14). */
+#ifndef SO_ZEROCOPY
+#define SO_ZEROCOPY 60
+#endif
+#ifndef MSG_ZEROCOPY
+#define MSG_ZEROCOPY 0x4000000
+#endif
+
 struct zc_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;

@@ -20,8 +20,10 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/if_packet.h>
 
 #include "zc_net.h"
+#include "zc_packet.h"
 #include "zc_peer.h"
 #include "zc_sys.h"
 
@@ -30,6 +32,7 @@
 
 struct peer_ready {
 	uint16_t port;
+	uint8_t mac[ETH_ALEN];
 	int err;
 	char what[64];		/* the step that failed with err */
 };
@@ -157,6 +160,61 @@ static void recv_dgrams(int fd, const struct zc_peer_spec *spec,
 	free(seen);
 }
 
+/* Test frames until the end marker: each one checked, its number logged. */
+static void recv_frames(int fd, const struct zc_peer_spec *spec,
+			const uint8_t *mac, struct zc_peer_result *r)
+{
+	static uint8_t buf[PEER_CHUNK];
+	uint32_t seq;
+	ssize_t n;
+	long bad;
+
+	for (;;) {
+		n = recv_next(fd, (char *)buf, sizeof(buf), spec->idle_ms, r,
+			      "waiting for frames");
+		if (n < 0)
+			break;
+		seq = ZC_FRAME_END - 1;		/* too short to say */
+		bad = zc_frame_verify(buf, n, spec->size, mac, spec->src_mac,
+				      &seq);
+		if (bad >= 0 && !r->bad++) {
+			r->first_bad = r->frames;
+			snprintf(r->bad_what, sizeof(r->bad_what),
+				 "frame %u (%zd bytes): byte %ld differs",
+				 seq, n, bad);
+		}
+		if (seq == ZC_FRAME_END) {
+			r->end = true;
+			break;
+		}
+		if (r->frames < ZC_PEER_MAX_FRAMES) {
+			r->seq[r->frames] = seq;
+			r->corrupt[r->frames] = bad >= 0;
+		}
+		r->frames++;
+		r->bytes += n;
+	}
+}
+
+/* AF_PACKET: the test frames' ethertype on @spec->ifname. */
+static int bind_link(int fd, const struct zc_peer_spec *spec,
+		     struct peer_ready *ready)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ZC_ETH_P_TEST),
+	};
+	struct zc_ethdev l;
+	int ret;
+
+	ret = zc_ethdev_get(spec->ifname, &l);
+	if (ret)
+		return ret;
+	memcpy(ready->mac, l.mac, ETH_ALEN);
+	sll.sll_ifindex = l.ifindex;
+	return bind(fd, (struct sockaddr *)&sll, sizeof(sll)) ? -errno : 0;
+}
+
 static void peer_child(const struct zc_peer_spec *spec, int wfd)
 {
 	struct zc_peer_result r = { .first_bad = -1 };
@@ -196,19 +254,29 @@ static void peer_child(const struct zc_peer_spec *spec, int wfd)
 			 "SO_RCVBUFFORCE %d gave only %d bytes", rcvbuf, got);
 		goto fail;
 	}
-	zc_addr_any(&a, spec->family, 0);
-	if (bind(fd, (struct sockaddr *)&a.ss, a.len) ||
-	    getsockname(fd, (struct sockaddr *)&a.ss, &a.len) ||
-	    (spec->type == SOCK_STREAM && listen(fd, 1))) {
-		ready.err = errno;
-		snprintf(ready.what, sizeof(ready.what), "bind/listen");
-		goto fail;
+	if (spec->family == AF_PACKET) {
+		ready.err = -bind_link(fd, spec, &ready);
+		snprintf(ready.what, sizeof(ready.what), "bind to %s",
+			 spec->ifname);
+		if (ready.err)
+			goto fail;
+	} else {
+		zc_addr_any(&a, spec->family, 0);
+		if (bind(fd, (struct sockaddr *)&a.ss, a.len) ||
+		    getsockname(fd, (struct sockaddr *)&a.ss, &a.len) ||
+		    (spec->type == SOCK_STREAM && listen(fd, 1))) {
+			ready.err = errno;
+			snprintf(ready.what, sizeof(ready.what), "bind/listen");
+			goto fail;
+		}
+		ready.port = zc_addr_port(&a);
 	}
-	ready.port = zc_addr_port(&a);
 	if (write(wfd, &ready, sizeof(ready)) != sizeof(ready))
 		_exit(1);
 
-	if (spec->type == SOCK_STREAM)
+	if (spec->family == AF_PACKET)
+		recv_frames(fd, spec, ready.mac, &r);
+	else if (spec->type == SOCK_STREAM)
 		recv_stream(fd, spec, &r);
 	else
 		recv_dgrams(fd, spec, &r);
@@ -321,6 +389,7 @@ int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
 		return ret;
 	}
 	p->port = ready.port;
+	memcpy(p->mac, ready.mac, ETH_ALEN);
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* System helpers for libzc: see zc_sys.h. */
 /*
- * setns() and CLONE_NEWNET need _GNU_SOURCE, which
+ * setns(), CLONE_NEWNET and the CPU affinity calls need _GNU_SOURCE, which
  * older kernel trees' lib.mk does not define.
  */
 #ifndef _GNU_SOURCE
@@ -28,6 +28,14 @@ int64_t zc_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t zc_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int64_t zc_thread_cpu_ms(void)
@@ -164,6 +172,36 @@ int zc_kernel_older_than(const char *version)
 	    parse_version(version, &vmaj, &vmin))
 		return -EINVAL;
 	return kmaj < vmaj || (kmaj == vmaj && kmin < vmin);
+}
+
+static cpu_set_t unpinned;
+static bool pinned;
+
+int zc_pin_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return -errno;
+	if (!pinned && sched_getaffinity(0, sizeof(unpinned), &unpinned))
+		return -errno;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return -errno;
+	pinned = true;
+	return cpu;
+}
+
+int zc_unpin_cpu(void)
+{
+	if (!pinned)
+		return 0;
+	if (sched_setaffinity(0, sizeof(unpinned), &unpinned))
+		return -errno;
+	pinned = false;
+	return 0;
 }
 
 const char *zc_getenv(const char *name, const char *fallback)

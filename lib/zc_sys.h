@@ -12,6 +12,9 @@
 /** zc_now_ms() - CLOCK_MONOTONIC in milliseconds */
 int64_t zc_now_ms(void);
 
+/** zc_now_us() - CLOCK_MONOTONIC in microseconds */
+int64_t zc_now_us(void);
+
 /**
  * zc_slow_ms() - @ms stretched for slow machines: tripled when
  * KSFT_MACHINE_SLOW=yes, as net/lib.sh does for its deadlines.
@@ -71,6 +74,26 @@ int zc_netns_is(const char *name);
  * Return: 1 if older, 0 if not, -EINVAL if either version is unreadable.
  */
 int zc_kernel_older_than(const char *version);
+
+/**
+ * zc_pin_cpu() - keep the calling thread on the CPU it runs on now, so
+ * that everything it transmits is handed to one CPU's backlog (veth
+ * delivers to the backlog of the transmitting CPU: two CPUs' backlogs
+ * can reorder frames between them).  The CPUs it was allowed before are
+ * remembered for zc_unpin_cpu().
+ *
+ * Return: the CPU, or -errno of sched_getcpu(), sched_getaffinity() or
+ * sched_setaffinity().
+ */
+int zc_pin_cpu(void);
+
+/**
+ * zc_unpin_cpu() - allow the calling thread the CPUs it had before
+ * zc_pin_cpu() again; nothing if it is not pinned.
+ *
+ * Return: 0, or -errno of sched_setaffinity().
+ */
+int zc_unpin_cpu(void);
 
 /** zc_getenv() - the variable's value, or @fallback when unset or empty */
 const char *zc_getenv(const char *name, const char *fallback);

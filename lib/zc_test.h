@@ -49,18 +49,14 @@ static inline const char *zc_family_tag(int family)
 
 /*
  * Setup-time checks shared by every test on a topology: root, the
- * contract, the protocol on this path (unless @no_peer: a TCP connection
- * made with TCP_REPAIR needs nobody to answer), never the host's
- * namespace, SO_ZEROCOPY support.  SKIPs name what is missing; returns
- * false then.
+ * contract, never the host's namespace.  SKIPs name what is missing;
+ * returns false then.
  */
-static inline bool zc_test_setup_peer(struct __test_metadata *_metadata,
-				      struct zc_topo *topo, int family,
-				      int type, bool no_peer)
+static inline bool zc_test_topology(struct __test_metadata *_metadata,
+				    struct zc_topo *topo)
 {
-	const char *proto = zc_proto_name(type);
 	const char *bad;
-	int fd, ret;
+	int ret;
 
 	if (geteuid())
 		SKIP(return false, "needs root");
@@ -69,14 +65,31 @@ static inline bool zc_test_setup_peer(struct __test_metadata *_metadata,
 		SKIP(return false, "no topology: run through run_tests.sh");
 	ASSERT_EQ(0, ret)
 		TH_LOG("topology contract: %s missing or invalid", bad);
-	if (!no_peer && !zc_topo_has_proto(topo, proto))
-		SKIP(return false, "topology %s has no %s peer (ZC_PROTOS=%s)",
-		     topo->name, proto, topo->protos);
 	/* Traffic must stay inside the topology's namespaces. */
 	ret = zc_netns_is(topo->tx_ns);
 	ASSERT_EQ(1, ret)
 		TH_LOG("refusing to send from outside the topology's namespace ZC_TX_NS=%s (%s)",
 		       topo->tx_ns, ret ? strerror(-ret) : "running elsewhere");
+	return true;
+}
+
+/*
+ * zc_test_topology(), then the protocol on this path (unless @no_peer: a
+ * TCP connection made with TCP_REPAIR needs nobody to answer) and
+ * SO_ZEROCOPY support.  SKIPs name what is missing; returns false then.
+ */
+static inline bool zc_test_setup_peer(struct __test_metadata *_metadata,
+				      struct zc_topo *topo, int family,
+				      int type, bool no_peer)
+{
+	const char *proto = zc_proto_name(type);
+	int fd, ret;
+
+	if (!zc_test_topology(_metadata, topo))
+		return false;
+	if (!no_peer && !zc_topo_has_proto(topo, proto))
+		SKIP(return false, "topology %s has no %s peer (ZC_PROTOS=%s)",
+		     topo->name, proto, topo->protos);
 
 	fd = socket(family, type, 0);
 	ASSERT_LE(0, fd) TH_LOG("socket(%s, %s): %s", zc_family_tag(family),
@@ -168,15 +181,20 @@ static inline struct zc_stream_spec zc_spec(const struct zc_topo *topo,
 /*
  * The experiment cache: shared memory mapped before the harness forks the
  * first test, so that a result stored by one test is there for the next.
+ * A result is a plain struct (no pointers) of at most ZC_CACHE_BYTES.
  */
 #define ZC_CACHE_SLOTS 16
+#define ZC_CACHE_BYTES 8192
 
 enum { ZC_EXP_EMPTY, ZC_EXP_RUNNING, ZC_EXP_DONE };
 
 struct zc_cache_slot {
 	int state;
-	char key[64];
-	struct zc_stream_result r;
+	char key[96];
+	union {
+		struct zc_stream_result stream;
+		unsigned char bytes[ZC_CACHE_BYTES];
+	} u;
 };
 
 static struct zc_cache_slot *zc_cache;
@@ -191,48 +209,79 @@ __attribute__((constructor)) static void zc_cache_map(void)
 }
 
 /*
- * zc_experiment() - the result of experiment @key (e.g. "ip4_udp.stream"),
- * run now by this test if no earlier test of this run did.  An experiment
- * that an earlier test started but never finished (it was killed) comes
- * back with err -ECANCELED.
+ * zc_cache_run() - the result of experiment @key (e.g. "ip4_udp.stream"),
+ * computed now by @run(@spec, result) into the cache (or into @own when
+ * the cache is unavailable, full, or the result bigger than a slot) if no
+ * earlier test of this run did.  @*unfinished tells that an earlier test
+ * started the experiment but never finished it (it was killed there): the
+ * result is then what it left.
  */
-static inline const struct zc_stream_result *
-zc_experiment(struct __test_metadata *_metadata, const char *key,
-	      const struct zc_stream_spec *spec)
+static inline const void *zc_cache_run(const char *key, size_t size,
+				       void (*run)(const void *spec,
+						   void *result),
+				       const void *spec, void *own,
+				       bool *unfinished)
 {
-	static struct zc_stream_result own;
 	struct zc_cache_slot *slot = NULL;
-	char line[512];
 	int i;
 
-	for (i = 0; zc_cache && i < ZC_CACHE_SLOTS; i++) {
+	*unfinished = false;
+	for (i = 0; zc_cache && size <= ZC_CACHE_BYTES &&
+		    i < ZC_CACHE_SLOTS; i++) {
 		if (zc_cache[i].state == ZC_EXP_EMPTY ||
 		    !strcmp(zc_cache[i].key, key)) {
 			slot = &zc_cache[i];
 			break;
 		}
 	}
-	if (slot && slot->state == ZC_EXP_DONE)
-		return &slot->r;
-	if (slot && slot->state == ZC_EXP_RUNNING) {
-		own = slot->r;
-		own.err = -ECANCELED;
-		snprintf(own.why, sizeof(own.why),
-			 "experiment %s did not finish in an earlier test (killed or timed out there)",
-			 key);
-		return &own;
+	if (!slot) {
+		run(spec, own);
+		return own;
 	}
-	if (slot) {
-		snprintf(slot->key, sizeof(slot->key), "%s", key);
-		slot->state = ZC_EXP_RUNNING;
+	if (slot->state != ZC_EXP_EMPTY) {
+		*unfinished = slot->state == ZC_EXP_RUNNING;
+		return slot->u.bytes;
 	}
-	zc_stream_run(spec, slot ? &slot->r : &own);
-	zc_stream_summary(slot ? &slot->r : &own, line, sizeof(line));
-	fprintf(TH_LOG_STREAM, "# %s\n", line);
-	if (!slot)
-		return &own;
+	snprintf(slot->key, sizeof(slot->key), "%s", key);
+	slot->state = ZC_EXP_RUNNING;
+	run(spec, slot->u.bytes);
 	slot->state = ZC_EXP_DONE;
-	return &slot->r;
+	return slot->u.bytes;
+}
+
+static inline void zc_stream_run_logged(const void *spec, void *result)
+{
+	char line[512];
+
+	zc_stream_run(spec, result);
+	zc_stream_summary(result, line, sizeof(line));
+	fprintf(TH_LOG_STREAM, "# %s\n", line);
+}
+
+/*
+ * zc_experiment() - the result of stream experiment @key, run now by this
+ * test if no earlier test of this run did.  An experiment that an earlier
+ * test started but never finished (it was killed) comes back with err
+ * -ECANCELED.
+ */
+static inline const struct zc_stream_result *
+zc_experiment(struct __test_metadata *_metadata, const char *key,
+	      const struct zc_stream_spec *spec)
+{
+	static struct zc_stream_result own;
+	const struct zc_stream_result *r;
+	bool unfinished;
+
+	r = zc_cache_run(key, sizeof(own), zc_stream_run_logged, spec, &own,
+			 &unfinished);
+	if (!unfinished)
+		return r;
+	own = *r;
+	own.err = -ECANCELED;
+	snprintf(own.why, sizeof(own.why),
+		 "experiment %s did not finish in an earlier test (killed or timed out there)",
+		 key);
+	return &own;
 }
 
 #endif /* ZC_TEST_H */

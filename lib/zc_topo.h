@@ -17,7 +17,9 @@ struct zc_topo {
 	const char *dst4;	/* ZC_DST4 */
 	const char *dst6;	/* ZC_DST6 */
 	const char *dev;	/* ZC_DEV: the sender's egress device */
-	const char *protos;	/* ZC_PROTOS: "udp tcp", "udp" */
+	const char *peer_dev;	/* ZC_PEER_DEV: its link's other end, in
+				 * rx_ns; NULL if none */
+	const char *protos;	/* ZC_PROTOS: "udp tcp", "udp", "" */
 	bool expect_copied;	/* ZC_EXPECT=copied (else zerocopy) */
 	const char *fix_version;/* ZC_FIX_VERSION, NULL if none */
 	const char *fix_commit;	/* ZC_FIX_COMMIT */
@@ -26,14 +28,19 @@ struct zc_topo {
 	const char *fwd_ns;	/* ZC_FWD_NS: the forwarder's, NULL if none */
 	bool sync;		/* ZC_SYNC=yes: a send completes before it
 				 * returns */
+	/* A tbf shaping dev, with a pfifo child: rate 0 when none. */
+	unsigned long long tbf_rate;	/* ZC_TBF_RATE, bit/s */
+	unsigned int tbf_burst;		/* ZC_TBF_BURST, bytes */
+	unsigned int tbf_limit;		/* ZC_TBF_LIMIT, packets */
 };
 
 /**
  * zc_topo_load() - read the contract from the environment
  *
  * Return: 0; -ENOENT when ZC_TOPO is unset (not run by run_tests.sh);
- * -EINVAL when a variable is missing or ZC_EXPECT is neither "copied" nor
- * "zerocopy" (the name is in @bad).
+ * -EINVAL when a variable is missing (ZC_DST4 and ZC_DST6 may be empty
+ * only when ZC_PROTOS is), ZC_EXPECT is neither "copied" nor "zerocopy",
+ * or a ZC_TBF_ number is not one (the name is in @bad).
  */
 int zc_topo_load(struct zc_topo *t, const char **bad);
 

@@ -15,7 +15,7 @@
 # Environment contract.  Every topology's env function exports all of these
 # (empty when not applicable) before the test programs run:
 #
-#   ZC_TOPO         topology name (lo, veth, sink, forward)
+#   ZC_TOPO         topology name (lo, veth, sink, forward, veth_tbf)
 #   ZC_TX_NS        network namespace the test programs run in (the sender)
 #   ZC_RX_NS        namespace of the receiver; empty when nothing receives
 #                   (lo: the same namespace as ZC_TX_NS)
@@ -29,16 +29,25 @@
 #                   (sink: a noqueue ifb drops in the sender's context);
 #                   else "no"
 #   ZC_SRC4 ZC_SRC6 sender's addresses, IPv4 and IPv6
-#   ZC_DST4 ZC_DST6 destination addresses, IPv4 and IPv6
+#   ZC_DST4 ZC_DST6 destination addresses, IPv4 and IPv6 (empty when
+#                   ZC_PROTOS is: a link without IP)
 #   ZC_DEV          sender's egress device towards ZC_DST4/ZC_DST6
+#   ZC_PEER_DEV     the other end of ZC_DEV's link, in ZC_RX_NS (veth1),
+#                   where a receiver of link-layer frames binds; empty
+#                   when the link has no such end
 #   ZC_EXPECT       what a zerocopy send on this path must report:
 #                   "copied" (SO_EE_CODE_ZEROCOPY_COPIED) or "zerocopy"
 #   ZC_PROTOS       protocols the path supports, subset of "udp tcp"
+#                   (empty: no IP on the path, link-layer tests only)
 #   ZC_FIX_VERSION  kernel version with the fix ZC_EXPECT relies on, and
 #   ZC_FIX_COMMIT   that fix as 'sha ("subject")'; both empty unless a
 #                   known kernel fix matters.  On an older kernel a
 #                   "copied" result instead of ZC_EXPECT is that known
 #                   limitation (XFAIL), not a failure.
+#   ZC_TBF_RATE     a tbf qdisc shapes ZC_DEV to this rate (bit/s), with
+#   ZC_TBF_BURST    this bucket (bytes) and a pfifo child that holds
+#   ZC_TBF_LIMIT    this many packets and drops the next; all three empty
+#                   when ZC_DEV has no shaper
 #
 # Without root, run_tests.sh exports the same contract with empty
 # namespaces, so that the tests report their own skip.
@@ -50,8 +59,8 @@
 # those of a live run.
 
 ZC_CONTRACT_VARS="ZC_TOPO ZC_TX_NS ZC_RX_NS ZC_FWD_NS ZC_DROP_NS ZC_DROP_DEV
-ZC_SYNC ZC_SRC4 ZC_SRC6 ZC_DST4 ZC_DST6 ZC_DEV ZC_EXPECT ZC_PROTOS
-ZC_FIX_VERSION ZC_FIX_COMMIT"
+ZC_SYNC ZC_SRC4 ZC_SRC6 ZC_DST4 ZC_DST6 ZC_DEV ZC_PEER_DEV ZC_EXPECT ZC_PROTOS
+ZC_FIX_VERSION ZC_FIX_COMMIT ZC_TBF_RATE ZC_TBF_BURST ZC_TBF_LIMIT"
 
 # kselftest exit codes, as net/lib.sh names them.
 # shellcheck disable=SC2034 # for the topologies

@@ -38,8 +38,8 @@
 # ZC_PHYS_HOST_NS names a namespace that plays the host (make check:
 # selftests/phys_check.sh); empty, the host is the real one.
 #
-# From netns/lib.sh: defer, zc_netns_add, zc_addr_add, zc_link_up,
-# zc_busywait, and the contract variables.
+# From netns/lib.sh: defer, setup_ns, zc_addr_add, zc_link_up,
+# busywait, and the contract variables.
 
 # Run a command as the host sees it.
 _phys_host()
@@ -159,7 +159,7 @@ _phys_restore()
 	done
 	# IPv6 addresses wait for duplicate address detection, as they did.
 	_phys_tentative_gone "$dev" ||
-		zc_busywait 5000 _phys_tentative_gone "$dev" ||
+		busywait 5000 _phys_tentative_gone "$dev" ||
 		echo "# phys: $dev still has tentative addresses" >&2
 	return 0
 }
@@ -230,8 +230,8 @@ topo_phys_setup()
 		fi
 	done
 
-	zc_netns_add tx phys-tx || return
-	zc_netns_add rx phys-rx || return
+	setup_ns tx || return
+	setup_ns rx || return
 	_phys_take "$NETIF" "$tx" || return 1
 	_phys_take "$REMOTE_NETIF" "$rx" || return 1
 	topo_phys_env "$tx" "$rx"

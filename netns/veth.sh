@@ -19,7 +19,8 @@ topo_veth_env()
 	export ZC_DROP_NS='' ZC_DROP_DEV='' ZC_SYNC=no
 	export ZC_SRC4=192.0.2.1 ZC_DST4=192.0.2.2
 	export ZC_SRC6=2001:db8:1::1 ZC_DST6=2001:db8:1::2
-	export ZC_DEV=veth0 ZC_EXPECT=copied ZC_PROTOS="udp tcp"
+	export ZC_DEV=veth0 ZC_PEER_DEV=veth1 ZC_EXPECT=copied \
+		ZC_PROTOS="udp tcp"
 	export ZC_FIX_VERSION='' ZC_FIX_COMMIT=''
 	export ZC_DROP_NS='' ZC_DROP_DEV='' ZC_FWD_NS='' ZC_SYNC=no
 }

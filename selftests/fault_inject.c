@@ -9,7 +9,8 @@
  * and calls recv().
  *
  * It acts only in the processes of the test programs (ZC_FAULT_TARGETS,
- * default "notif_contract", matched against the program name), so that
+ * default "notif_contract", matched against the program name, e.g.
+ * "packet_tx_ring" for the packet-socket faults below), so that
  * it can be preloaded into a whole run_tests.sh run without touching ip,
  * tc or the shell.  Each test is a fresh fork, so each fault strikes once
  * per test.  ZC_FAULT selects one fault:
@@ -46,6 +47,41 @@
  *   peer_die       the receiver dies before it is ready
  *   peer_die_mid   the receiver dies after its first recv()
  *   peer_corrupt   the receiver sees one byte flipped
+ *   peer_dup       the receiver gets its first datagram (frame) twice
+ *   peer_swap      the receiver gets its first two datagrams swapped
+ *
+ * Packet sockets (tests/packet_tx_ring).  The library learns each TX ring's
+ * layout from setsockopt() and mmap(), so that it can change frame states
+ * the way a misbehaving kernel would:
+ *
+ *   ring_block     a non-blocking ring send is made blocking
+ *   ring_noblock   a blocking ring send is made non-blocking
+ *   ring_short     a ring send reports one byte less than it sent
+ *   ring_early     after a non-blocking ring send, every frame SENDING
+ *                  is marked AVAILABLE: completed before it was sent
+ *   ring_unsent    after the first non-blocking ring send, the last frame
+ *                  it sent is SEND_REQUEST again, as if left behind
+ *   ring_no_wrong_format  a malformed frame is left AVAILABLE, not
+ *                  marked TP_STATUS_WRONG_FORMAT
+ *   ring_unstall   a malformed frame given up (marked AVAILABLE) no longer
+ *                  holds the frames after it: the next send goes on
+ *   ring_hide_enobufs  a ring send failing with ENOBUFS returns 0
+ *   ring_lose_dropped  after ENOBUFS, the dropped frame is marked
+ *                  AVAILABLE instead of being handed back: lost
+ *   bypass_ignored PACKET_QDISC_BYPASS is accepted and ignored
+ *   loss_ignored   PACKET_LOSS is accepted and ignored
+ *   loss_forced    PACKET_LOSS is set on every packet socket that picks
+ *                  a TPACKET version: malformed frames are skipped
+ *   so_zerocopy_ok SO_ZEROCOPY is accepted on packet sockets
+ *   zc_send_fail   a packet send with MSG_ZEROCOPY fails with ENOBUFS
+ *   zc_shared      packet sends with MSG_ZEROCOPY are held and made at
+ *                  the next plain send, from the caller's buffers as they
+ *                  are then: what sharing the pages would look like
+ *   errq_entry     reading a packet socket's error queue finds an entry
+ *   errq_einval    reading a packet socket's error queue fails, EINVAL
+ *   pollout_strict poll() on a TX ring reports POLLOUT only while some
+ *                  frame is AVAILABLE
+ *   pollout_never  poll() on a TX ring never reports POLLOUT
  */
 /*
  * RTLD_NEXT and struct mmsghdr need _GNU_SOURCE, which
@@ -62,15 +98,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <linux/errqueue.h>
+#include <linux/if_packet.h>
 
 #ifndef MSG_ZEROCOPY
 #define MSG_ZEROCOPY 0x4000000
+#endif
+#ifndef SO_ZEROCOPY
+#define SO_ZEROCOPY 60
 #endif
 
 static const char *fault;	/* NULL: this process is left alone */
@@ -300,6 +341,8 @@ int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
 static unsigned int sends;
 static bool sk_err_pending;
 
+static void ring_pollout(struct pollfd *pfd);
+
 int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
 	static int (*real)(struct pollfd *, nfds_t, int);
@@ -309,6 +352,13 @@ int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 
 	if (!real)
 		real = next_sym("poll");
+	if (nfds == 1 && (fds[0].events & POLLOUT) &&
+	    (fault_is("pollout_strict") || fault_is("pollout_never"))) {
+		n = real(fds, nfds, timeout);
+		if (n > 0)
+			ring_pollout(&fds[0]);
+		return n > 0 && !fds[0].revents ? 0 : n;
+	}
 	/* Only the sender's error-queue checks poll with events 0. */
 	if (!fake || nfds != 1 || fds[0].events)
 		return real(fds, nfds, timeout);
@@ -385,6 +435,10 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	return real(fd, addr, len);
 }
 
+/* The receiver's first datagram, held back or repeated. */
+static char first_buf[65536];
+static ssize_t first_len = -1;
+
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	static ssize_t (*real)(int, void *, size_t, int);
@@ -393,12 +447,322 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 
 	if (!real)
 		real = next_sym("recv");
+	/* The one held back or repeated, in the place of a later one. */
+	if (first_len >= 0 && calls == 2 && len >= (size_t)first_len &&
+	    (fault_is("peer_dup") || fault_is("peer_swap"))) {
+		calls++;
+		memcpy(buf, first_buf, first_len);
+		return first_len;
+	}
 	n = real(fd, buf, len, flags);
 	if (n <= 0 || !fault)
 		return n;
+	if ((fault_is("peer_dup") || fault_is("peer_swap")) && !calls++ &&
+	    (size_t)n <= sizeof(first_buf)) {
+		memcpy(first_buf, buf, n);
+		first_len = n;
+		if (fault_is("peer_swap")) {
+			errno = EAGAIN;		/* it comes after the next */
+			return -1;
+		}
+		calls++;
+		return n;
+	}
 	if (fault_is("peer_die_mid") && calls++)
 		_exit(5);
 	if (fault_is("peer_corrupt") && !calls++)
 		((char *)buf)[n - 1] ^= 0x5a;
 	return n;
+}
+
+/* ---- packet sockets ---- */
+
+static bool is_packet(int fd)
+{
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+
+	return !getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) &&
+	       domain == AF_PACKET;
+}
+
+#define MAX_RINGS 8
+
+/* A TX ring of this process, as set up and mapped. */
+static struct ring {
+	int fd;			/* 0: unused slot */
+	int wrong;		/* the frame last seen WRONG_FORMAT, -1 none */
+	int version;
+	unsigned int block_size;
+	unsigned int frame_size;
+	unsigned int frames;
+	uint8_t *map;
+} rings[MAX_RINGS];
+
+static struct ring *ring_of(int fd, bool add)
+{
+	int i;
+
+	for (i = 0; i < MAX_RINGS; i++)
+		if (rings[i].fd == fd + 1)
+			return &rings[i];
+	for (i = 0; add && i < MAX_RINGS; i++) {
+		if (!rings[i].fd) {
+			memset(&rings[i], 0, sizeof(rings[i]));
+			rings[i].fd = fd + 1;
+			rings[i].wrong = -1;
+			return &rings[i];
+		}
+	}
+	return NULL;
+}
+
+static uint8_t *frame_of(const struct ring *r, unsigned int i)
+{
+	unsigned int per_block = r->block_size / r->frame_size;
+
+	return r->map + (size_t)(i / per_block) * r->block_size +
+	       (size_t)(i % per_block) * r->frame_size;
+}
+
+static uint32_t *status_word(const struct ring *r, unsigned int i)
+{
+	if (r->version == TPACKET_V3)
+		return &((struct tpacket3_hdr *)frame_of(r, i))->tp_status;
+	return &((struct tpacket2_hdr *)frame_of(r, i))->tp_status;
+}
+
+/* tp_status is shared with the kernel: read and written whole. */
+static uint32_t status_of(const struct ring *r, unsigned int i)
+{
+	return __atomic_load_n(status_word(r, i), __ATOMIC_ACQUIRE);
+}
+
+static void set_status(const struct ring *r, unsigned int i, uint32_t st)
+{
+	__atomic_store_n(status_word(r, i), st, __ATOMIC_RELEASE);
+}
+
+static uint32_t *len_of(const struct ring *r, unsigned int i)
+{
+	if (r->version == TPACKET_V3)
+		return &((struct tpacket3_hdr *)frame_of(r, i))->tp_len;
+	return &((struct tpacket2_hdr *)frame_of(r, i))->tp_len;
+}
+
+/*
+ * Before a send: a malformed frame the application gave up on (now
+ * AVAILABLE) is rewritten like the frame before it and requested again,
+ * so that the send goes on past it.
+ */
+static void ring_before_send(struct ring *r)
+{
+	int i = r->wrong;
+
+	if (!r->map || i < 1 || !fault_is("ring_unstall") ||
+	    status_of(r, i) != TP_STATUS_AVAILABLE)
+		return;
+	*len_of(r, i) = *len_of(r, i - 1);
+	if (r->version == TPACKET_V3)
+		((struct tpacket3_hdr *)frame_of(r, i))->tp_next_offset = 0;
+	set_status(r, i, TP_STATUS_SEND_REQUEST);
+	r->wrong = -1;
+}
+
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	static int (*real)(int, int, int, const void *, socklen_t);
+	const struct tpacket_req *req = val;
+	struct ring *r;
+	int one = 1, ret;
+
+	if (!real)
+		real = next_sym("setsockopt");
+	if (!fault)
+		return real(fd, level, name, val, len);
+	if (level == SOL_SOCKET && name == SO_ZEROCOPY &&
+	    fault_is("so_zerocopy_ok") && is_packet(fd))
+		return 0;
+	if (level != SOL_PACKET)
+		return real(fd, level, name, val, len);
+	if ((name == PACKET_QDISC_BYPASS && fault_is("bypass_ignored")) ||
+	    (name == PACKET_LOSS && fault_is("loss_ignored")))
+		return 0;
+	ret = real(fd, level, name, val, len);
+	if (ret)
+		return ret;
+	if (name == PACKET_VERSION && fault_is("loss_forced"))
+		real(fd, SOL_PACKET, PACKET_LOSS, &one, sizeof(one));
+	r = ring_of(fd, name == PACKET_VERSION || name == PACKET_TX_RING);
+	if (r && name == PACKET_VERSION)
+		r->version = *(const int *)val;
+	if (r && name == PACKET_TX_RING) {
+		r->block_size = req->tp_block_size;
+		r->frame_size = req->tp_frame_size;
+		r->frames = req->tp_frame_nr;
+	}
+	return 0;
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	static void *(*real)(void *, size_t, int, int, int, off_t);
+	struct ring *r = fault && fd >= 0 ? ring_of(fd, false) : NULL;
+	void *p;
+
+	if (!real)
+		real = next_sym("mmap");
+	p = real(addr, len, prot, flags, fd, off);
+	if (r && r->frames && p != MAP_FAILED)
+		r->map = p;
+	return p;
+}
+
+int close(int fd)
+{
+	static int (*real)(int);
+	struct ring *r = fault && fd >= 0 ? ring_of(fd, false) : NULL;
+
+	if (!real)
+		real = next_sym("close");
+	if (r)
+		r->fd = 0;
+	return real(fd);
+}
+
+/* POLLOUT on a TX ring as pollout_strict or pollout_never have it. */
+static void ring_pollout(struct pollfd *pfd)
+{
+	struct ring *r = ring_of(pfd->fd, false);
+	unsigned int i;
+
+	if (!r || !r->map)
+		return;
+	for (i = 0; i < r->frames && fault_is("pollout_strict"); i++)
+		if (status_of(r, i) == TP_STATUS_AVAILABLE)
+			return;
+	pfd->revents &= ~(POLLOUT | POLLWRNORM | POLLWRBAND);
+}
+
+/* What a misbehaving kernel leaves in the ring after a send. */
+static void ring_after_send(struct ring *r, ssize_t n, int err, int flags)
+{
+	static unsigned int nonblocking;
+	int i, last = -1;
+
+	if (!r->map)
+		return;
+	for (i = 0; n < 0 && err != ENOBUFS && i < (int)r->frames; i++) {
+		if (status_of(r, i) != TP_STATUS_WRONG_FORMAT)
+			continue;
+		r->wrong = i;
+		if (fault_is("ring_no_wrong_format"))
+			set_status(r, i, TP_STATUS_AVAILABLE);
+	}
+	if (fault_is("ring_lose_dropped") && n < 0 && err == ENOBUFS) {
+		for (i = 0; i < (int)r->frames; i++) {
+			if (status_of(r, i) == TP_STATUS_SEND_REQUEST) {
+				set_status(r, i, TP_STATUS_AVAILABLE);
+				break;
+			}
+		}
+	}
+	if (n < 0 || !(flags & MSG_DONTWAIT))
+		return;
+	if (fault_is("ring_early"))
+		for (i = 0; i < (int)r->frames; i++)
+			if (status_of(r, i) == TP_STATUS_SENDING)
+				set_status(r, i, TP_STATUS_AVAILABLE);
+	if (fault_is("ring_unsent") && !nonblocking++) {
+		for (i = 0; i < (int)r->frames; i++)
+			if (*len_of(r, i))
+				last = i;
+		if (last >= 0)
+			set_status(r, last, TP_STATUS_SEND_REQUEST);
+	}
+}
+
+/* Sends with MSG_ZEROCOPY held back by zc_shared. */
+#define MAX_HELD_SENDS 8
+static struct held_send {
+	int fd;
+	const void *buf;
+	size_t len;
+	struct sockaddr_storage to;
+	socklen_t tolen;
+} held_sends[MAX_HELD_SENDS];
+static unsigned int nr_held_sends;
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+	       const struct sockaddr *to, socklen_t tolen)
+{
+	static ssize_t (*real)(int, const void *, size_t, int,
+			       const struct sockaddr *, socklen_t);
+	struct ring *r = fault && !buf && !len ? ring_of(fd, false) : NULL;
+	struct held_send *h;
+	unsigned int i;
+	ssize_t n;
+	int err;
+
+	if (!real)
+		real = next_sym("sendto");
+	if (r) {
+		if (fault_is("ring_block"))
+			flags &= ~MSG_DONTWAIT;
+		if (fault_is("ring_noblock"))
+			flags |= MSG_DONTWAIT;
+		ring_before_send(r);
+		n = real(fd, buf, len, flags, to, tolen);
+		err = errno;
+		ring_after_send(r, n, err, flags);
+		if (fault_is("ring_hide_enobufs") && n < 0 && err == ENOBUFS)
+			return 0;
+		if (fault_is("ring_short") && n > 0)
+			return n - 1;
+		errno = err;
+		return n;
+	}
+	if (fault && (flags & MSG_ZEROCOPY) && is_packet(fd)) {
+		if (fault_is("zc_send_fail")) {
+			errno = ENOBUFS;
+			return -1;
+		}
+		if (fault_is("zc_shared") && nr_held_sends < MAX_HELD_SENDS &&
+		    tolen <= sizeof(h->to)) {
+			h = &held_sends[nr_held_sends++];
+			h->fd = fd;
+			h->buf = buf;
+			h->len = len;
+			memcpy(&h->to, to, tolen);
+			h->tolen = tolen;
+			return len;
+		}
+	}
+	for (i = 0; i < nr_held_sends; i++) {
+		h = &held_sends[i];
+		real(h->fd, h->buf, h->len, 0, (struct sockaddr *)&h->to,
+		     h->tolen);
+	}
+	nr_held_sends = 0;
+	return real(fd, buf, len, flags, to, tolen);
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	static ssize_t (*real)(int, struct msghdr *, int);
+
+	if (!real)
+		real = next_sym("recvmsg");
+	if (fault_is("errq_entry") && (flags & MSG_ERRQUEUE) &&
+	    is_packet(fd)) {
+		msg->msg_controllen = 0;
+		msg->msg_flags = 0;
+		return 0;
+	}
+	if (fault_is("errq_einval") && (flags & MSG_ERRQUEUE) &&
+	    is_packet(fd)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return real(fd, msg, flags);
 }

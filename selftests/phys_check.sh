@@ -25,14 +25,14 @@ PATH=$PATH:/usr/sbin:/sbin
 # shellcheck source=netns/lib.sh
 . "$top/netns/lib.sh"
 
-trap defer_run_all EXIT
+trap defer_scopes_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # The play-host: two "cabled" ports with state that a move would lose.
 make_host()
 {
-	zc_netns_add HOST phys-host || return
+	setup_ns HOST || return
 	# No duplicate address detection: addresses are final at once, so
 	# that before and after compare without waiting.
 	zc_sysctl "$HOST" net.ipv6.conf.all.accept_dad=0 \

@@ -5,9 +5,10 @@
 # when the kernel or the receiver misbehaves, and it must pass when the
 # kernel does something rare but legal.  Each row builds a topology, may
 # change it (a tweak: forwarding off, a blackhole route, loss, a small
-# optmem), runs notif_contract in it with a fault injected
-# (selftests/fault_inject.c through LD_PRELOAD) or none, and checks the exit
-# status, the messages and the time it took.
+# optmem), runs a test program in it (notif_contract unless the row names
+# another) with a fault injected (selftests/fault_inject.c through
+# LD_PRELOAD) or none, and checks the exit status, the messages and the
+# time it took.
 #
 #   run_selftests.sh            the fault table (make check)
 #   run_selftests.sh ROW...     only these rows
@@ -22,21 +23,24 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(dirname "$here")
 build=${ZC_BUILD:-$top/build}
-bin=${ZC_BIN:-$build/tests}/notif_contract
+bindir=${ZC_BIN:-$build/tests}
+bin=$bindir/notif_contract
 fault_lib=$build/selftests/fault_inject.so
 tap_holder=$build/selftests/tap_holder
 PATH=$PATH:/usr/sbin:/sbin
 
 # shellcheck source=netns/lib.sh
 . "$top/netns/lib.sh"
-for t in veth sink forward; do
+for t in veth sink forward veth_tbf; do
 	# shellcheck source=/dev/null
 	. "$top/netns/$t.sh"
 done
 
 # A row: name | topology | tweak | ZC_FAULT | test filter | exit status |
 # bound in seconds | messages (EREs joined by " && ", all must match).
-# Filters: "v:VARIANT" runs its five tests, "r:VARIANT.TEST" one test.
+# Filters: "v:VARIANT" runs its five tests, "r:VARIANT.TEST" one test; a
+# filter "PROG/v:VARIANT" or "PROG/r:FIXTURE.VARIANT.TEST" runs program
+# PROG instead, the fault acting in it.
 rows=(
 	# a clean stream passes: the faults below are the only difference
 	"passes_clean|veth|-|-|v:ip4_udp|0|10|ip4_udp@veth: 2048 sends, 2048 ids, [0-9]+ notifications, 2048 COPIED"
@@ -61,7 +65,7 @@ rows=(
 	# a tap held by a process in the sender's namespace: it is named
 	"fails_tap_named|sink|plant_tap|-|r:ip4_udp.flags_copied_per_path|1|10|ip4_udp@sink: expected zero-copy for all 2048 ids completed, seen 2048 COPIED.*COPIED on sink path: AF_PACKET ETH_P_ALL socket of tap_holder \\(pid [0-9]+\\) on every device"
 	# ... and in the forwarder's, where PACKET_IGNORE_OUTGOING would not help
-	"fails_forwarder_tap_named|forward|plant_tap_fwd|-|r:ip6_udp.flags_copied_per_path|1|10|ip6_udp@forward: expected zero-copy .*seen 2048 COPIED.*COPIED on forward path: AF_PACKET ETH_P_ALL socket of tap_holder \\(pid [0-9]+\\) on every device in the forwarder's netns zc-fwd-fwd-"
+	"fails_forwarder_tap_named|forward|plant_tap_fwd|-|r:ip6_udp.flags_copied_per_path|1|10|ip6_udp@forward: expected zero-copy .*seen 2048 COPIED.*COPIED on forward path: AF_PACKET ETH_P_ALL socket of tap_holder \\(pid [0-9]+\\) on every device in the forwarder's netns zc-[A-Za-z0-9]*-fwd-"
 	# a notification with an error number is not a zero-copy completion
 	"fails_ee_errno|veth|-|errq_errno|r:ip4_udp.completes_each_id_once|1|10|ee_errno 5 \(Input/output error\), expected 0"
 	# a notification from another origin
@@ -112,6 +116,68 @@ rows=(
 	"passes_tcp_reorder|veth|tcp_reorder|-|v:ip6_tcp|0|20|ip6_tcp@veth: 2048 sends, 2048 ids"
 	# optmem too small for one send: ENOBUFS named, within seconds
 	"fails_tiny_optmem|sink|optmem_tiny|-|r:ip4_udp.completes_each_id_once|1|10|send 1 of 2048 .*ENOBUFS with no send in flight"
+
+	# ---- packet_tx_ring: PACKET_TX_RING and MSG_ZEROCOPY on packet sockets
+	# a clean run through the shaper passes, with qdisc drops retried
+	"passes_ring_clean|veth_tbf|-|-|packet_tx_ring/v:v3_dgram|0|10|v3_dgram@veth_tbf: 32 frames through a pfifo of 8: [1-9][0-9]* ENOBUFS"
+	# item 1: a frame lost on the way (nftables, 5th frame at the peer)
+	"fails_ring_frame_lost|veth|frame_drop:4|-|packet_tx_ring/r:tx_ring.v2_raw.peer_receives_every_frame|1|10|v2_raw@veth: expected 12 frames byte for byte and in order at veth1, seen: frame 1004 lost: frame 1005 came in its place"
+	# item 1: one byte of a frame flipped at the receiver
+	"fails_ring_frame_corrupt|veth|-|peer_corrupt|packet_tx_ring/r:tx_ring.v3_raw.peer_receives_every_frame|1|10|v3_raw@veth: .* frame 1000 arrived corrupt .*byte 999 differs"
+	# item 1: two frames swapped, one doubled
+	"fails_ring_frames_swapped|veth|-|peer_swap|packet_tx_ring/r:tx_ring.v2_dgram.peer_receives_every_frame|1|10|v2_dgram@veth: .* frame 1000 out of order: frame 1001 came before it"
+	"fails_ring_frame_doubled|veth|-|peer_dup|packet_tx_ring/r:tx_ring.v3_dgram.peer_receives_every_frame|1|10|v3_dgram@veth: .* frame 1000 received twice"
+	# item 1: a non-blocking send that waits for the transmission
+	"fails_nonblocking_waits|veth_tbf|-|ring_block|packet_tx_ring/r:tx_ring.v2_raw.nonblocking_send_returns_queued_bytes|1|10|v2_raw@veth_tbf: non-blocking sendto slept .* and returned with every frame AVAILABLE: it waited"
+	# item 1: frames AVAILABLE before the shaper can have sent them
+	"fails_frames_completed_early|veth_tbf|-|ring_early|packet_tx_ring/r:tx_ring.v3_raw.nonblocking_send_returns_queued_bytes|1|10|v3_raw@veth_tbf: all 6 frames AVAILABLE [0-9]+ us after a non-blocking sendto, although the shaper .* frames completed before they were sent"
+	# item 1: a frame left SEND_REQUEST by a non-blocking send
+	"fails_frame_left_behind|veth|-|ring_unsent|packet_tx_ring/r:tx_ring.v2_raw.nonblocking_send_returns_queued_bytes|1|10|v2_raw@veth: just after a non-blocking sendto, expected every frame SENDING or AVAILABLE, seen frame 5 is SEND_REQUEST"
+	# item 1: a send reporting a byte less than it queued
+	"fails_ring_short_count|veth|-|ring_short|packet_tx_ring/r:tx_ring.v2_dgram.nonblocking_send_returns_queued_bytes|1|10|v2_dgram@veth: non-blocking sendto of 6 frames: expected the 5916 bytes queued, seen 5915"
+	# item 1: a blocking send reporting a byte less than it queued
+	"fails_blocking_short_count|veth|-|ring_short|packet_tx_ring/r:tx_ring.v3_raw.blocking_send_waits_for_every_frame|1|10|v3_raw@veth: blocking sendto of 6 frames: expected 6000 bytes, seen 5999"
+	# item 1: the end marker lost: the receiver's verdict is missing
+	"fails_end_marker_lost|veth|end_drop|-|packet_tx_ring/r:tx_ring.v2_dgram.peer_receives_every_frame|1|10|v2_dgram@veth: the receiver never saw the end marker: waiting for frames"
+	# item 1: a blocking send that returns before the frames are sent
+	"fails_blocking_returns_early|veth_tbf|-|ring_noblock|packet_tx_ring/r:tx_ring.v2_raw.blocking_send_waits_for_every_frame|1|10|v2_raw@veth_tbf: a blocking sendto with no frame to send returned while a frame was not AVAILABLE"
+	# item 2: a qdisc drop not reported
+	"fails_enobufs_hidden|veth_tbf|-|ring_hide_enobufs|packet_tx_ring/r:tx_ring.v2_raw.reports_qdisc_drop_as_enobufs|1|10|v2_raw@veth_tbf: expected ENOBUFS at each drop .*, seen: a blocking sendto returned 0 while frame (8|9) was SEND_REQUEST: a drop not reported"
+	# item 2: the dropped frame marked AVAILABLE instead of handed back:
+	# the frames after it are never sent, and the test says which
+	"fails_dropped_frame_not_handed_back|veth_tbf|-|ring_lose_dropped|packet_tx_ring/r:tx_ring.v3_dgram.loses_no_frame_under_backpressure|1|10|v3_dgram@veth_tbf: after [0-9]+ sendto calls, frame [0-9]+ is still not AVAILABLE \(a blocking sendto returned 0 while frame [0-9]+ was SEND_REQUEST: a drop not reported\)"
+	# item 2: a frame lost after the shaper (nftables, 20th frame)
+	"fails_frame_lost_under_backpressure|veth_tbf|frame_drop:19|-|packet_tx_ring/r:tx_ring.v2_raw.loses_no_frame_under_backpressure|1|10|v2_raw@veth_tbf: expected 32 frames in order .*seen: frame 2007 lost: frame 2008 came in its place"
+	# item 3: a frame of the bypassing burst lost after the sender
+	"fails_bypass_frame_lost|veth|frame_drop:14|-|packet_tx_ring/r:tx_ring.v2_raw.bypass_sends_burst_without_drops|1|10|v2_raw@veth: expected 32 frames in order at veth1, seen: frame 3002 lost: frame 3003 came in its place"
+	# item 3: PACKET_QDISC_BYPASS without effect: the qdisc drops
+	"fails_bypass_ignored|veth_tbf|-|bypass_ignored|packet_tx_ring/r:tx_ring.v3_raw.bypass_sends_burst_without_drops|1|10|v3_raw@veth_tbf: 32 frames with PACKET_QDISC_BYPASS: expected one sendto to send all 32000 bytes, seen -1 \(No buffer space available\)"
+	# item 4: a malformed frame skipped instead of stalling the ring
+	"fails_ring_never_stalls|veth|-|loss_forced|packet_tx_ring/r:tx_ring.v2_raw.bad_frame_stalls_ring|1|10|v2_raw@veth: oversize frame 3: expected sendto -1 \(Message too long\), seen 7000"
+	# item 4: a malformed frame not marked WRONG_FORMAT
+	"fails_no_wrong_format|veth|-|ring_no_wrong_format|packet_tx_ring/r:tx_ring.v3_raw.bad_frame_stalls_ring|1|10|v3_raw@veth: oversize frame 3: expected WRONG_FORMAT, seen frame 3 AVAILABLE"
+	# item 4: the ring goes on once the malformed frame is given up
+	"fails_ring_unstalled|veth_tbf|-|ring_unstall|packet_tx_ring/r:tx_ring.v2_dgram.bad_frame_stalls_ring|1|10|v2_dgram@veth_tbf: oversize: the malformed frame given up \(AVAILABLE\): expected the ring to stay stalled \(sendto 0\), seen 4930"
+	# item 4: a frame lost after the stalled ring was rewritten, or after
+	# a malformed one was skipped (frames counted from the first phase)
+	"fails_stall_frame_lost|veth|frame_drop:48|-|packet_tx_ring/r:tx_ring.v2_raw.bad_frame_stalls_ring|1|10|v2_raw@veth: oversize: expected 8 frames in order at veth1, seen: frame 4004 lost"
+	"fails_loss_frame_lost|veth|frame_drop:77|-|packet_tx_ring/r:tx_ring.v2_raw.bad_frame_skipped_with_packet_loss|1|10|v2_raw@veth: oversize: expected every frame but frame 3, in order, at veth1, seen: frame 8001 lost"
+	# item 4: PACKET_LOSS without effect: the ring stalls
+	"fails_loss_ignored|veth|-|loss_ignored|packet_tx_ring/r:tx_ring.v3_dgram.bad_frame_skipped_with_packet_loss|1|10|v3_dgram@veth: oversize frame with PACKET_LOSS: expected sendto 6902 \(the other 7 frames\), seen -1 \(Message too long\)"
+	# item 4: tp_next_offset dropped as documented: a pass, not XFAIL
+	"passes_next_offset_dropped|veth|-|loss_forced|packet_tx_ring/r:tx_ring.v3_raw.v3_next_offset_frame_dropped|0|10|^ok 1 tx_ring.v3_raw.v3_next_offset_frame_dropped\$"
+	# item 1: no POLLOUT although the kernel's next frame is free
+	"fails_pollout_never|veth|-|pollout_never|packet_tx_ring/r:tx_ring.v2_raw.pollout_means_a_free_frame|1|10|v2_raw@veth: the kernel's next frame AVAILABLE: expected POLLOUT, seen revents 0"
+	# item 1: POLLOUT only with a free frame, as documented: a pass
+	"passes_pollout_strict|veth_tbf|-|pollout_strict|packet_tx_ring/r:tx_ring.v3_dgram.pollout_means_a_free_frame|0|10|^ok 1 tx_ring.v3_dgram.pollout_means_a_free_frame$"
+	# item 5: SO_ZEROCOPY accepted on a packet socket
+	"fails_so_zerocopy_accepted|veth|-|so_zerocopy_ok|packet_tx_ring/r:packet_zc.raw.so_zerocopy_rejected|1|10|raw@veth: expected SO_ZEROCOPY refused with EOPNOTSUPP, seen it accepted"
+	# item 5: MSG_ZEROCOPY on a packet socket fails, notifies, shares
+	"fails_msg_zerocopy_send_fails|veth|-|zc_send_fail|packet_tx_ring/r:packet_zc.dgram.msg_zerocopy_sends_a_copy|1|10|dgram@veth: sendto 0 with MSG_ZEROCOPY: expected 986 bytes sent \(a plain copy\), seen -1"
+	"fails_msg_zerocopy_pollerr|veth|-|pollerr_empty|packet_tx_ring/r:packet_zc.raw.msg_zerocopy_sends_a_copy|1|10|raw@veth: POLLERR after sends with MSG_ZEROCOPY on a packet socket"
+	"fails_msg_zerocopy_errqueue|veth|-|errq_entry|packet_tx_ring/r:packet_zc.dgram.msg_zerocopy_sends_a_copy|1|10|dgram@veth: expected an empty error queue after MSG_ZEROCOPY on a packet socket, seen an entry"
+	"fails_msg_zerocopy_errqueue_error|veth|-|errq_einval|packet_tx_ring/r:packet_zc.raw.msg_zerocopy_sends_a_copy|1|10|raw@veth: reading the error queue: expected EAGAIN, seen Invalid argument"
+	"fails_msg_zerocopy_shared|veth_tbf|-|zc_shared|packet_tx_ring/r:packet_zc.raw.msg_zerocopy_sends_a_copy|1|10|raw@veth_tbf: expected 6 frames as sent, before their buffers were overwritten, seen: frame 0 arrived corrupt"
 )
 
 # input_drop MATCH: nftables drops what MATCH selects at the receiver.
@@ -140,6 +206,20 @@ plant_tap()
 	read -t 5 -r line <&"${TAP[0]}" && [ "$line" = ready ]
 }
 
+# peer_drop MATCH: nftables drops the test frames (ethertype 0x88b5) that
+# MATCH selects as they reach the peer's device.
+peer_drop()
+{
+	ip netns exec "$ZC_RX_NS" nft -f - <<-EOF
+	table netdev zc_loss {
+		chain in {
+			type filter hook ingress device $ZC_PEER_DEV priority 0;
+			ether type 0x88b5 $1 drop
+		}
+	}
+	EOF
+}
+
 # Tweaks: change the topology just built (its contract is exported).
 tweak()
 {
@@ -164,6 +244,9 @@ tweak()
 	sink_down) ip -n "$ZC_TX_NS" link set ifb0 down ;;
 	tcp_loss) input_drop "meta l4proto tcp numgen random mod 100 < 3" ;;
 	udp_loss) input_drop "meta l4proto udp numgen inc mod 1000 == 500" ;;
+	# the Nth test frame (from 0) to reach the peer, or every end marker
+	frame_drop:*) peer_drop "numgen inc mod 100000 == ${1#*:}" ;;
+	end_drop) peer_drop "@ll,112,32 0xffffffff" ;;
 	tcp_reorder)
 		# Received packets go through an ifb whose slow htb class
 		# delays those with a TCP timestamp ending in 0b111.
@@ -194,7 +277,7 @@ tweak()
 needs()
 {
 	case $1 in
-	tcp_loss | udp_loss | egress_drop)
+	tcp_loss | udp_loss | egress_drop | frame_drop:* | end_drop)
 		command -v nft >/dev/null || echo "nft (nftables) missing"
 		;;
 	forwarding_off | optmem_tiny)
@@ -218,10 +301,13 @@ now_ds()
 run_row()
 {
 	local name topo tw f filter want_rc want_msg bound
-	local n=$2 out rc why='' t0 dt re skip
+	local n=$2 out rc why='' t0 dt re skip prog=notif_contract fixture=notif.
 	local -a env_args=() args=()
 
 	IFS='|' read -r name topo tw f filter want_rc bound want_msg <<<"$1"
+	if [[ $filter == */* ]]; then
+		prog=${filter%%/*} fixture='' filter=${filter#*/}
+	fi
 	skip=$(needs "$tw")
 	if [ -n "$skip" ]; then
 		echo "ok $n $name # SKIP $skip"
@@ -230,9 +316,10 @@ run_row()
 	[ "${KSFT_MACHINE_SLOW:-}" = yes ] && bound=$((bound * 3))
 	case $filter in
 	v:*) args=(-v "${filter#v:}") ;;
-	r:*) args=(-r "notif.${filter#r:}") ;;
+	r:*) args=(-r "$fixture${filter#r:}") ;;
 	esac
-	[ "$f" = - ] || env_args+=("ZC_FAULT=$f" "LD_PRELOAD=$fault_lib")
+	[ "$f" = - ] || env_args+=("ZC_FAULT=$f" "LD_PRELOAD=$fault_lib"
+				   "ZC_FAULT_TARGETS=$prog")
 
 	defer_scope_push
 	zc_contract_reset
@@ -243,7 +330,7 @@ run_row()
 	fi
 	t0=$(now_ds)
 	out=$(ip netns exec "$ZC_TX_NS" env "${env_args[@]}" \
-	      "$bin" "${args[@]}" 2>&1)
+	      "$bindir/$prog" "${args[@]}" 2>&1)
 	rc=$?
 	dt=$(($(now_ds) - t0))
 	defer_scope_pop
@@ -339,7 +426,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "0 passed, 0 failed, ${#todo[@]} skipped"
 	exit 4
 fi
-for f in "$bin" "$fault_lib" "$tap_holder"; do
+for f in "$bin" "$bindir/packet_tx_ring" "$fault_lib" "$tap_holder"; do
 	if [ ! -e "$f" ]; then
 		echo "Bail out! $f missing: run make first"
 		exit 1

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# veth_tbf: the veth pair of the veth topology, for link-layer tests
+# (packet sockets): no IP, and the sender's device shaped by a tbf whose
+# child is a short pfifo.  A burst longer than the pfifo is dropped by the
+# qdisc: the back-pressure a packet socket sees as ENOBUFS.  IPv6 is off
+# in tx, so that nothing but the tests' own frames (no router
+# solicitation, no MLD report) ever takes a place in the queue.
+#
+#   tx: veth0, root tbf 10 Mbit/s burst 1600 B, child pfifo of 8 packets
+#   rx: veth1
+
+topo_veth_tbf_desc()
+{
+	echo "tx -veth- rx, no IP, tbf + pfifo of 8 on tx: packet sockets"
+}
+
+# topo_veth_tbf_env [TX_NS RX_NS]: export the contract.
+topo_veth_tbf_env()
+{
+	export ZC_TOPO=veth_tbf ZC_TX_NS="${1:-}" ZC_RX_NS="${2:-}"
+	export ZC_SRC4='' ZC_DST4='' ZC_SRC6='' ZC_DST6=''
+	export ZC_DEV=veth0 ZC_PEER_DEV=veth1 ZC_EXPECT=copied ZC_PROTOS=''
+	export ZC_FIX_VERSION='' ZC_FIX_COMMIT=''
+	export ZC_DROP_NS='' ZC_DROP_DEV='' ZC_FWD_NS='' ZC_SYNC=no
+	export ZC_TBF_RATE=10000000 ZC_TBF_BURST=1600 ZC_TBF_LIMIT=8
+}
+
+# _zc_qdisc_add NS ARG...: tc -n NS qdisc add ARG...  Returns 4 naming the
+# missing scheduler when the kernel lacks it, else 1 with tc's error.
+_zc_qdisc_add()
+{
+	local ns=$1 err
+	shift
+
+	err=$(tc -n "$ns" qdisc add "$@" 2>&1) && return 0
+	if [[ $err == *"unknown"* || $err == *"not supported"* ]]; then
+		echo "qdisc missing: tc qdisc add $* ($err)" >&2
+		return 4
+	fi
+	echo "tc qdisc add $* in $ns: $err" >&2
+	return 1
+}
+
+topo_veth_tbf_setup()
+{
+	local tx rx
+
+	setup_ns tx || return
+	setup_ns rx || return
+	zc_sysctl "$tx" net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 || return
+	zc_link_add "$tx" veth0 veth "CONFIG_VETH missing (veth device)" \
+		peer name veth1 netns "$rx" || return
+	defer ip -n "$tx" link del veth0
+	topo_veth_tbf_env "$tx" "$rx"
+	_zc_qdisc_add "$tx" dev veth0 root handle 1: tbf \
+		rate "${ZC_TBF_RATE}bit" burst "$ZC_TBF_BURST" limit 1000000 ||
+		return
+	defer tc -n "$tx" qdisc del dev veth0 root
+	_zc_qdisc_add "$tx" dev veth0 parent 1:1 handle 10: pfifo \
+		limit "$ZC_TBF_LIMIT" || return
+	ip -n "$rx" link set veth1 up || return
+	zc_link_up "$tx" veth0 || return
+	zc_link_up "$rx" veth1
+}

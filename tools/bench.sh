@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The packet send-path benchmark (tools/zc-bench-packet.c) on the sink
+# topology: built here with netns/sink.sh, as run_tests.sh builds it, and
+# always torn down (also on Ctrl-C).  Prints the tool's table: frames per
+# second and sender CPU time per frame, median [min..max], for sendto,
+# sendmmsg, the TX ring and the TX ring with PACKET_QDISC_BYPASS.
+#
+#   tools/bench.sh [TOOL ARGS...]     e.g. -n 200000 -r 11 -c 0
+#
+# Environment: ZC_BIN (directory of zc-bench-packet, default build/tools).
+# Exit status: the tool's; 4 when not root.
+set -u
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin=${ZC_BIN:-$top/build/tools}/zc-bench-packet
+PATH=$PATH:/usr/sbin:/sbin
+
+# shellcheck source=netns/lib.sh
+. "$top/netns/lib.sh"
+# shellcheck source=netns/sink.sh
+. "$top/netns/sink.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "# bench.sh: needs root (network namespaces): not run"
+	exit 4
+fi
+if [ ! -x "$bin" ]; then
+	echo "# bench.sh: $bin missing: run make first"
+	exit 1
+fi
+
+trap defer_scopes_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+zc_contract_reset
+if ! topo_sink_setup; then
+	echo "# bench.sh: the sink topology could not be built"
+	exit 1
+fi
+echo "# $bin -d $ZC_DEV $* (netns $ZC_TX_NS)"
+ip netns exec "$ZC_TX_NS" "$bin" -d "$ZC_DEV" "$@"
