@@ -16,7 +16,7 @@
 #
 # What is built, from the working tree as it is (uncommitted edits too):
 #   lib/*.c                     into libzc.a
-#   tests/*.c, selftests/*.c    a program each when it has a main() (or
+#   tests, selftests, tools/*.c a program each when it has a main() (or
 #                               TEST_HARNESS_MAIN), else a shared object
 #                               (an LD_PRELOAD library); fuzz targets
 #                               (LLVMFuzzerTestOneInput) need clang: skipped
@@ -166,7 +166,7 @@ inner() {
 		fi
 	fi
 
-	for f in tests/*.c selftests/*.c; do
+	for f in tests/*.c selftests/*.c tools/*.c; do
 		obj=$out/${f%.c}.o
 		log=$out/${f%.c}.log
 		if grep -q LLVMFuzzerTestOneInput "$f"; then
@@ -275,7 +275,7 @@ check_root() {
 	[ "$keep" = 1 ] || CLEANUP=$scratch
 	inside=/tmp/${scratch##*/}
 	mkdir -p "$scratch/src" "$scratch/ksft"
-	for d in lib tests selftests; do
+	for d in lib tests selftests tools; do
 		[ ! -d "$SRC/$d" ] || cp -R "$SRC/$d" "$scratch/src/"
 	done
 	cp "$ksft"/*.h "$scratch/ksft/"
@@ -357,7 +357,13 @@ main() {
 	done
 	[ ${#roots[@]} -gt 0 ] || usage
 
-	ksft=$("$TOP/harness/provision.sh" "${BUILD:-$TOP/build}/ksft") ||
+	# Where the Makefile finds them: a KSFT_DIR tree, or the build dir.
+	ksft=${BUILD:-$TOP/build}/ksft
+	if [ -n "${KSFT_DIR:-}" ]; then
+		ksft=$KSFT_DIR/tools/testing/selftests
+		[ -e "$ksft/kselftest_harness.h" ] || ksft=$KSFT_DIR
+	fi
+	"$TOP/harness/provision.sh" ksft "$ksft" ||
 		die "no kselftest headers (see above)"
 
 	for root in "${roots[@]}"; do
