@@ -90,7 +90,7 @@ inner() {
 	[ "$gnu" = 1 ] && defs=(-D_GNU_SOURCE)
 	src=$scratch/src
 	out=$scratch/out
-	mkdir -p "$out/lib" "$out/tests" "$out/selftests"
+	mkdir -p "$out/lib" "$out/tests" "$out/selftests" "$out/tools"
 	cd "$src"
 
 	# What this root offers, for the report.
