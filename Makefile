@@ -14,7 +14,7 @@
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 # Programs each topology runs (tests/*.c) and the suite's own unit tests.
-ZC_TESTS := notif_contract
+ZC_TESTS := notif_contract zc_limits
 ZC_SELFTESTS := tracker_test errq_test
 
 LIB_SRCS := $(wildcard $(TOP)/lib/*.c)
@@ -33,6 +33,7 @@ TEST_GEN_FILES := $(addprefix tests/,$(ZC_TESTS))
 TEST_FILES := settings netns harness
 EXTRA_CLEAN := $(OUTPUT)/libzc.a
 CFLAGS += $(ZC_CFLAGS) -I$(TOP)/..
+LDLIBS += -lmnl
 include ../lib.mk
 
 $(OUTPUT)/libzc.a: $(LIB_SRCS) $(LIB_HDRS)
@@ -51,6 +52,8 @@ ifeq ($(KSFT_INC),)
 $(error no kselftest headers: see the message above)
 endif
 override CFLAGS += $(ZC_CFLAGS) -D_GNU_SOURCE -I$(KSFT_INC)
+# libmnl: rtnetlink for the holds (lib/zc_hold.c).
+LDLIBS += -lmnl
 
 LIB_OBJS := $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(ZC_TESTS))

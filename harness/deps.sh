@@ -18,16 +18,17 @@ PATH=$PATH:/usr/sbin:/sbin
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # command:package, and whether the build needs it
-build_deps="gcc:gcc make:make tar:tar xz:xz-utils"
+build_deps="gcc:gcc make:make tar:tar xz:xz-utils libmnl/libmnl.h:libmnl-dev"
 run_deps="ip:iproute2 tc:iproute2 ethtool:ethtool timeout:coreutils"
 # Checked only for `deps.sh fuzz`: the suite does not need them.  A *.a is
 # a runtime library that clang must find, not a command.
 fuzz_deps="clang:clang libclang_rt.fuzzer-$(uname -m).a:libclang-rt-dev"
 
-# A command on PATH, or a library that clang finds.
+# A command on PATH, a header, or a library that clang finds.
 have()
 {
 	case $1 in
+	*.h)	[ -f "/usr/include/$1" ] ;;
 	*.a)	[ -f "$(clang -print-file-name="$1" 2>/dev/null)" ] ;;
 	*)	command -v "$1" >/dev/null ;;
 	esac

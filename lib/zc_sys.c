@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -97,6 +98,35 @@ int zc_netns_open(const char *name, const char *path, int flags)
 	return ret;
 }
 
+int zc_netns_socket(const char *name, int domain, int type, int proto)
+{
+	int self, fd, ret;
+
+	if (name && *name) {
+		self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self < 0)
+			return -errno;
+		ret = zc_netns_enter(name);
+		if (ret) {
+			close(self);
+			return ret;
+		}
+	} else {
+		self = -1;
+	}
+	fd = socket(domain, type | SOCK_CLOEXEC, proto);
+	ret = fd < 0 ? -errno : fd;
+	if (self >= 0) {
+		/* Not coming back would send the test's traffic from
+		 * elsewhere.
+		 */
+		if (setns(self, CLONE_NEWNET))
+			abort();
+		close(self);
+	}
+	return ret;
+}
+
 int zc_netns_is(const char *name)
 {
 	struct stat self, named;
@@ -125,6 +155,101 @@ int zc_kernel_older_than(const char *version)
 	    parse_version(version, &vmaj, &vmin))
 		return -EINVAL;
 	return kmaj < vmaj || (kmaj == vmaj && kmin < vmin);
+}
+
+static int sysctl_path(char *path, size_t len, const char *key)
+{
+	return snprintf(path, len, "/proc/sys/%s", key) >= (int)len ?
+	       -ENAMETOOLONG : 0;
+}
+
+int zc_sysctl_read(const char *key, long *val)
+{
+	char path[PATH_MAX], buf[64], *end;
+	ssize_t n;
+	int fd, ret;
+
+	ret = sysctl_path(path, sizeof(path), key);
+	if (ret)
+		return ret;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	buf[n] = '\0';
+	errno = 0;
+	*val = strtol(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return -EINVAL;
+	return 0;
+}
+
+int zc_sysctl_write(const char *key, long val)
+{
+	char path[PATH_MAX], buf[32];
+	int fd, n, ret = 0;
+
+	ret = sysctl_path(path, sizeof(path), key);
+	if (ret)
+		return ret;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%ld\n", val);
+	if (write(fd, buf, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int zc_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+int zc_kmsg_read(int fd, const char *const *words, char *first, size_t len)
+{
+	char rec[2048], *text;
+	unsigned int prio;
+	int i, count = 0;
+	ssize_t n;
+
+	if (len)
+		first[0] = '\0';
+	for (;;) {
+		/* One record per read: "prio,seq,usec,flags;text\n". */
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten before we read it */
+		if (n < 0 && errno == EAGAIN)
+			return count;
+		if (n < 0)
+			return -errno;
+		rec[n] = '\0';
+		text = strchr(rec, ';');
+		if (!text || sscanf(rec, "%u", &prio) != 1 || (prio & 7) > 4)
+			continue;
+		text++;
+		for (i = 0; words[i] && !strstr(text, words[i]); i++)
+			;
+		if (!words[i])
+			continue;
+		if (!count++ && len)
+			snprintf(first, len, "%.*s", (int)strcspn(text, "\n"),
+				 text);
+	}
 }
 
 const char *zc_getenv(const char *name, const char *fallback)

@@ -46,6 +46,16 @@ int zc_netns_enter(const char *name);
 int zc_netns_open(const char *name, const char *path, int flags);
 
 /**
+ * zc_netns_socket() - socket(@domain, @type | SOCK_CLOEXEC, @proto) in the
+ * named network namespace, /run/netns/@name, made from the caller's thread,
+ * which comes back to its own namespace.  A socket stays in the namespace
+ * it was made in.  @name NULL or empty: the caller's own.
+ *
+ * Return: the descriptor, or -errno from open(), setns() or socket().
+ */
+int zc_netns_socket(const char *name, int domain, int type, int proto);
+
+/**
  * zc_netns_is() - whether the caller's network namespace is the named one,
  * /run/netns/@name.
  *
@@ -60,6 +70,42 @@ int zc_netns_is(const char *name);
  * Return: 1 if older, 0 if not, -EINVAL if either version is unreadable.
  */
 int zc_kernel_older_than(const char *version);
+
+/**
+ * zc_sysctl_read() - the integer in /proc/sys/@key (e.g.
+ * "net/core/optmem_max"), as the caller's namespaces see it.
+ *
+ * Return: 0 with @val set; -ENOENT when this namespace has no such
+ * sysctl; -EINVAL when it does not hold an integer; -errno of open/read.
+ */
+int zc_sysctl_read(const char *key, long *val);
+
+/**
+ * zc_sysctl_write() - write @val to /proc/sys/@key.  Network sysctls that
+ * exist in a namespace other than the initial one are that namespace's
+ * own: the caller makes sure it is not in the host's.
+ *
+ * Return: 0, or -errno of open() or write().
+ */
+int zc_sysctl_write(const char *key, long val);
+
+/**
+ * zc_kmsg_open() - the kernel log (/dev/kmsg), positioned after its last
+ * record, to read what is logged from now on (zc_kmsg_read()).
+ *
+ * Return: a non-blocking descriptor, or -errno (-EPERM: not readable).
+ */
+int zc_kmsg_open(void);
+
+/**
+ * zc_kmsg_read() - read the records logged since zc_kmsg_open() or the
+ * last call, and count those at KERN_WARNING or more severe whose text
+ * contains one of the words in @words (NULL-terminated; case matters).
+ * The first one counted is copied to @first (always terminated).
+ *
+ * Return: the count, or -errno of read().
+ */
+int zc_kmsg_read(int fd, const char *const *words, char *first, size_t len);
 
 /** zc_getenv() - the variable's value, or @fallback when unset or empty */
 const char *zc_getenv(const char *name, const char *fallback);

@@ -10,7 +10,7 @@
 # Environment contract.  Every topology's setup exports all of these before
 # the test programs run (empty when not applicable):
 #
-#   ZC_TOPO         topology name (lo, veth, sink, forward)
+#   ZC_TOPO         topology name (lo, veth, sink, forward, hold)
 #   ZC_TX_NS        network namespace the test programs run in (the sender)
 #   ZC_RX_NS        namespace of the receiver; empty when nothing receives
 #                   (lo: the same namespace as ZC_TX_NS)
@@ -23,7 +23,7 @@
 #   ZC_DROP_NS      namespace of the device that drops the packets at the
 #   ZC_DROP_DEV     end of the path (sink, forward), empty when a receiver
 #                   gets them: its counters prove that they got there
-#   ZC_FWD_NS       the forwarder's namespace (forward), else empty
+#   ZC_FWD_NS       the forwarder's namespace (forward, hold), else empty
 #   ZC_SYNC         "yes" when every send completes before send() returns
 #                   (sink: noqueue, and the ifb drops in the sender's
 #                   context), else "no"
@@ -33,12 +33,30 @@
 #                   "copied" result instead of ZC_EXPECT is that known
 #                   limitation (XFAIL), not a failure.
 #
+# The hold topology (netns/hold.sh) adds, empty elsewhere:
+#
+#   ZC_SINK_DST4 ZC_SINK_DST6  destinations through a sink (ifb, noqueue)
+#                   in ZC_TX_NS: zero-copy, freed inside send()
+#   ZC_HOLD_DST4 ZC_HOLD_DST6  destinations whose packets ZC_HOLD_DEV keeps
+#   ZC_HOLD_DEV     a hold in ZC_TX_NS: a device that keeps every packet
+#                   sent through it until the test releases it (root tbf
+#                   1: with a plug at its head, child pfifo at 1:1; see
+#                   netns/hold.sh and lib/zc_hold.h)
+#   ZC_FWD_HOLD_DEV a hold in ZC_FWD_NS, and the IPv4 TOS / IPv6 traffic
+#   ZC_FWD_HOLD_TOS class (e.g. 0x20) of the packets towards ZC_DST4/6
+#                   that the forwarder redirects to it: held after they
+#                   left the sender's host stack, as TCP needs to
+#                   retransmit them
+#   ZC_SLOW_TOS     TOS / traffic class whose packets ZC_DEV sends through
+#                   a class of 80 kbit/s to ZC_DST4/6 (delivered late)
+#
 # Without root, run_tests.sh exports the same contract with empty
 # namespaces, so that the tests report their own skip.
 
 ZC_CONTRACT_VARS="ZC_TOPO ZC_TX_NS ZC_RX_NS ZC_SRC4 ZC_SRC6 ZC_DST4 ZC_DST6
 ZC_DEV ZC_EXPECT ZC_PROTOS ZC_DROP_NS ZC_DROP_DEV ZC_FWD_NS ZC_SYNC
-ZC_FIX_VERSION ZC_FIX_COMMIT"
+ZC_FIX_VERSION ZC_FIX_COMMIT ZC_SINK_DST4 ZC_SINK_DST6 ZC_HOLD_DST4
+ZC_HOLD_DST6 ZC_HOLD_DEV ZC_FWD_HOLD_DEV ZC_FWD_HOLD_TOS ZC_SLOW_TOS"
 
 # Undo commands, oldest first, and the stack depth at each open scope.
 ZC_DEFER_CMDS=()
