@@ -61,9 +61,10 @@ static inline bool zc_hold_load(struct __test_metadata *_metadata,
 
 /* zc_edge_open() - zc_open() that asserts; the descriptor. */
 #define zc_edge_open(family, type, ip, port) ({ \
-	int __fd = zc_open(family, type, ip, port, zc_slow_ms(ZC_MAX_MS)); \
+	const char *__ip = (ip); \
+	int __fd = zc_open(family, type, __ip, port, zc_slow_ms(ZC_MAX_MS)); \
 	ASSERT_LE(0, __fd) TH_LOG("socket to %s port %u: %s", \
-				  (ip) ? (ip) : "(none)", (port), \
+				  __ip ? __ip : "(none)", (port), \
 				  strerror(-__fd)); \
 	__fd; })
 
