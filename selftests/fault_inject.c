@@ -42,6 +42,14 @@
  *   send_enobufs   the 10th send fails with ENOBUFS, once
  *   send_short     every stream send of more than 1000 bytes is cut
  *                  short by 1000 (a short write)
+ *   send_enobufs_sent  the 3rd zero-copy send is made, then reported as
+ *                  ENOBUFS: a refused send that took an id
+ *   send_copy_zerocopy  copy sends (flags without MSG_ZEROCOPY) are made
+ *                  with MSG_ZEROCOPY: copy calls that take ids
+ *   send_zero_len_copy  zero-length sends lose MSG_ZEROCOPY: a kernel
+ *                  that gives them no id, as msg_zerocopy.rst says
+ *   errq_block     a blocking recvmsg(MSG_ERRQUEUE) waits on the data
+ *                  queue until SO_RCVTIMEO instead of returning EAGAIN
  *   peer_late      the receiver binds 1.5 s late (must still pass)
  *   peer_die       the receiver dies before it is ready
  *   peer_die_mid   the receiver dies after its first recv()
@@ -284,6 +292,18 @@ int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
 	return n;
 }
 
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	static ssize_t (*real)(int, struct msghdr *, int);
+
+	if (!real)
+		real = next_sym("recvmsg");
+	if (fault_is("errq_block") && (flags & MSG_ERRQUEUE) &&
+	    !(flags & MSG_DONTWAIT))
+		return real(fd, msg, flags & ~MSG_ERRQUEUE);
+	return real(fd, msg, flags);
+}
+
 /* ---- waits ---- */
 
 int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
@@ -349,6 +369,10 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 
 	if (!real)
 		real = next_sym("send");
+	if (fault_is("send_copy_zerocopy") && !(flags & MSG_ZEROCOPY))
+		flags |= MSG_ZEROCOPY;
+	if (fault_is("send_zero_len_copy") && !len)
+		flags &= ~MSG_ZEROCOPY;
 	if (fault && (flags & MSG_ZEROCOPY)) {
 		sends++;
 		if (sends == 10 && fault_is("send_eintr")) {
@@ -356,6 +380,11 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 			return -1;
 		}
 		if (sends == 10 && fault_is("send_enobufs")) {
+			errno = ENOBUFS;
+			return -1;
+		}
+		if (sends == 3 && fault_is("send_enobufs_sent")) {
+			real(fd, buf, len, flags);
 			errno = ENOBUFS;
 			return -1;
 		}

@@ -200,8 +200,11 @@ TEST_F_TIMEOUT(optmem, fails_with_enobufs_while_held, 60)
 	ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s", strerror(-ret));
 	ret = zc_errq_wait(fd, &q, &t, &w);
 	ASSERT_EQ(0, ret)
-		TH_LOG("%s: the held sends did not all complete once released: %s",
-		       self->label, q.why);
+		TH_LOG("%s: the %u held sends did not all complete once released (%llu unknown ids, %llu ranges beyond the ids issued: did the refused send take an id?): %s",
+		       self->label, sent,
+		       (unsigned long long)t.anomaly[ZC_UNKNOWN].events,
+		       (unsigned long long)t.anomaly[ZC_MALFORMED].events,
+		       q.why);
 
 	/* The send refused with ENOBUFS took no id: this one takes @sent. */
 	ret = tcp ? (int)send(fd, buf, SIZE, MSG_ZEROCOPY) :
