@@ -82,8 +82,6 @@ FIXTURE_VARIANT(optmem) {
 
 FIXTURE_VARIANT_ADD(optmem, ip4_udp) { .family = AF_INET, .type = SOCK_DGRAM };
 FIXTURE_VARIANT_ADD(optmem, ip6_udp) { .family = AF_INET6, .type = SOCK_DGRAM };
-FIXTURE_VARIANT_ADD(optmem, ip4_tcp) { .family = AF_INET, .type = SOCK_STREAM };
-FIXTURE_VARIANT_ADD(optmem, ip6_tcp) { .family = AF_INET6, .type = SOCK_STREAM };
 
 FIXTURE_SETUP(optmem)
 {
