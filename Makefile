@@ -23,7 +23,10 @@ LIB_HDRS := $(wildcard $(TOP)/lib/*.h)
 
 CFLAGS ?= -O2 -g
 # -Wno-clobbered: the upstream harness's TEST_F wrapper sets a local
-# between setjmp() and longjmp(); that header is not ours to fix.
+# between setjmp() and longjmp(); that header is not ours to fix.  At -O2
+# the value is really lost: after a failed ASSERT the test's process takes
+# itself for the parent and exits without FIXTURE_TEARDOWN.  Fixtures that
+# undo something use FIXTURE_TEARDOWN_PARENT (lib/zc_test.h).
 ZC_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-clobbered \
 	     -I$(TOP)/lib
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -73,28 +74,49 @@ int zc_netns_enter(const char *name)
 	return ret;
 }
 
-int zc_netns_open(const char *name, const char *path, int flags)
+/*
+ * Enter namespace @name, keeping the caller's in *@self; with @name NULL
+ * or empty, stay (*@self -1).  0 or -errno.
+ */
+static int netns_push(const char *name, int *self)
 {
-	int self, fd, ret;
+	int ret;
 
-	if (!name || !*name) {
-		fd = open(path, flags | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
-	}
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
+	*self = -1;
+	if (!name || !*name)
+		return 0;
+	*self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*self < 0)
 		return -errno;
 	ret = zc_netns_enter(name);
 	if (ret) {
-		close(self);
-		return ret;
+		close(*self);
+		*self = -1;
 	}
-	fd = open(path, flags | O_CLOEXEC);
-	ret = fd < 0 ? -errno : fd;
+	return ret;
+}
+
+/* Back to the namespace netns_push() kept. */
+static void netns_pop(int self)
+{
+	if (self < 0)
+		return;
 	/* Not coming back would send the test's traffic from elsewhere. */
 	if (setns(self, CLONE_NEWNET))
 		abort();
 	close(self);
+}
+
+int zc_netns_open(const char *name, const char *path, int flags)
+{
+	int self, fd, ret;
+
+	ret = netns_push(name, &self);
+	if (ret)
+		return ret;
+	fd = open(path, flags | O_CLOEXEC);
+	ret = fd < 0 ? -errno : fd;
+	netns_pop(self);
 	return ret;
 }
 
@@ -102,28 +124,12 @@ int zc_netns_socket(const char *name, int domain, int type, int proto)
 {
 	int self, fd, ret;
 
-	if (name && *name) {
-		self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (self < 0)
-			return -errno;
-		ret = zc_netns_enter(name);
-		if (ret) {
-			close(self);
-			return ret;
-		}
-	} else {
-		self = -1;
-	}
+	ret = netns_push(name, &self);
+	if (ret)
+		return ret;
 	fd = socket(domain, type | SOCK_CLOEXEC, proto);
 	ret = fd < 0 ? -errno : fd;
-	if (self >= 0) {
-		/* Not coming back would send the test's traffic from
-		 * elsewhere.
-		 */
-		if (setns(self, CLONE_NEWNET))
-			abort();
-		close(self);
-	}
+	netns_pop(self);
 	return ret;
 }
 
@@ -157,24 +163,28 @@ int zc_kernel_older_than(const char *version)
 	return kmaj < vmaj || (kmaj == vmaj && kmin < vmin);
 }
 
-static int sysctl_path(char *path, size_t len, const char *key)
+/* /proc/sys/@key opened with @flags; the descriptor or -errno. */
+static int sysctl_open(const char *key, int flags)
 {
-	return snprintf(path, len, "/proc/sys/%s", key) >= (int)len ?
-	       -ENAMETOOLONG : 0;
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "/proc/sys/%s", key) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 int zc_sysctl_read(const char *key, long *val)
 {
-	char path[PATH_MAX], buf[64], *end;
+	char buf[64], *end;
 	ssize_t n;
 	int fd, ret;
 
-	ret = sysctl_path(path, sizeof(path), key);
-	if (ret)
-		return ret;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = sysctl_open(key, O_RDONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = read(fd, buf, sizeof(buf) - 1);
 	ret = n < 0 ? -errno : 0;
 	close(fd);
@@ -190,20 +200,158 @@ int zc_sysctl_read(const char *key, long *val)
 
 int zc_sysctl_write(const char *key, long val)
 {
-	char path[PATH_MAX], buf[32];
+	char buf[32];
 	int fd, n, ret = 0;
 
-	ret = sysctl_path(path, sizeof(path), key);
-	if (ret)
-		return ret;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = sysctl_open(key, O_WRONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = snprintf(buf, sizeof(buf), "%ld\n", val);
 	if (write(fd, buf, n) != n)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/*
+ * The journal of the caller's network namespace: ZC_STATE_DIR/sysctl-
+ * followed by the namespace's cookie, which no other namespace has while
+ * the system runs (SO_NETNS_COOKIE, v5.14), or by its inode number on an
+ * older kernel.
+ */
+static int journal_path(char *path, size_t len)
+{
+	socklen_t clen = sizeof(uint64_t);
+	uint64_t cookie;
+	struct stat st;
+	int fd, ret;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &clen) ?
+	      -errno : 0;
+	close(fd);
+	if (ret == -ENOPROTOOPT) {
+		if (stat("/proc/thread-self/ns/net", &st))
+			return -errno;
+		cookie = st.st_ino;
+	} else if (ret) {
+		return ret;
+	}
+	return snprintf(path, len, "%s/sysctl-%s%llu", ZC_STATE_DIR,
+			ret ? "ino-" : "", (unsigned long long)cookie) >=
+	       (int)len ? -ENAMETOOLONG : 0;
+}
+
+/* The journal, created if @create, locked; -ENOENT when absent. */
+static FILE *journal_open(bool create, int *err)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int fd;
+
+	*err = journal_path(path, sizeof(path));
+	if (*err)
+		return NULL;
+	if (create && mkdir(ZC_STATE_DIR, 0700) && errno != EEXIST) {
+		*err = -errno;
+		return NULL;
+	}
+	fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	f = fdopen(fd, "r+");
+	if (!f || flock(fd, LOCK_EX)) {
+		*err = -errno;
+		if (f)
+			fclose(f);
+		else
+			close(fd);
+		return NULL;
+	}
+	return f;
+}
+
+/*
+ * The initial network namespace's inode number, the same on every kernel
+ * since 3.8 (PROC_NET_INIT_INO in include/linux/proc_ns.h).
+ */
+#define NET_INIT_INO 0xEFFFFFF9U
+
+/* Whether the caller runs in the initial network namespace. */
+static int in_init_netns(void)
+{
+	struct stat st;
+
+	if (stat("/proc/thread-self/ns/net", &st))
+		return -errno;
+	return st.st_ino == NET_INIT_INO;
+}
+
+int zc_sysctl_set(const char *key, long val)
+{
+	char line[PATH_MAX + 32], name[PATH_MAX];
+	bool journaled = false;
+	long old;
+	FILE *f;
+	int ret;
+
+	ret = in_init_netns();
+	if (ret)
+		return ret < 0 ? ret : -EPERM;
+	ret = zc_sysctl_read(key, &old);
+	if (ret)
+		return ret;
+	f = journal_open(true, &ret);
+	if (!f)
+		return ret;
+	while (!journaled && fgets(line, sizeof(line), f))
+		journaled = sscanf(line, "%4095s", name) == 1 &&
+			    !strcmp(name, key);
+	/* The first value is the one to come back to. */
+	if (!journaled && (fseek(f, 0, SEEK_END) ||
+			   fprintf(f, "%s %ld\n", key, old) < 0 || fflush(f)))
+		ret = -errno;
+	fclose(f);
+	return ret ? ret : zc_sysctl_write(key, val);
+}
+
+int zc_sysctl_restore(char *done, size_t len)
+{
+	char line[PATH_MAX + 32], name[PATH_MAX], path[PATH_MAX];
+	int ret, count = 0;
+	size_t pos = 0;
+	long val;
+	FILE *f;
+
+	if (len)
+		done[0] = '\0';
+	f = journal_open(false, &ret);
+	if (!f)
+		return ret == -ENOENT ? 0 : ret;
+	while (!ret && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%4095s %ld", name, &val) != 2)
+			continue;
+		ret = zc_sysctl_write(name, val);
+		if (ret)
+			break;
+		count++;
+		if (pos < len)
+			pos += snprintf(done + pos, len - pos, "%s%s=%ld",
+					pos ? " " : "", name, val);
+	}
+	/* Kept on failure: a later call tries again. */
+	if (!ret && !journal_path(path, sizeof(path)))
+		unlink(path);
+	fclose(f);
+	return ret ? ret : count;
 }
 
 int zc_kmsg_open(void)

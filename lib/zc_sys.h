@@ -7,7 +7,11 @@
 #define ZC_SYS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/* State that outlives a test process: uid locks, sysctl journals. */
+#define ZC_STATE_DIR	"/run/zc-selftests"
 
 /** zc_now_ms() - CLOCK_MONOTONIC in milliseconds */
 int64_t zc_now_ms(void);
@@ -88,6 +92,33 @@ int zc_sysctl_read(const char *key, long *val);
  * Return: 0, or -errno of open() or write().
  */
 int zc_sysctl_write(const char *key, long val);
+
+/**
+ * zc_sysctl_set() - write @val to /proc/sys/@key in the caller's network
+ * namespace, after recording the value it replaces in that namespace's
+ * journal (a file in ZC_STATE_DIR named by the namespace's cookie), unless
+ * the journal has @key already: it keeps the value from before the first
+ * change.  zc_sysctl_restore() writes it back, from this process or from
+ * any later one in the same namespace, so that a test killed before its
+ * teardown leaves nothing changed for the tests after it.
+ *
+ * Return: 0; -EPERM in the initial network namespace (the host's: never
+ * changed); -ENOENT when this namespace has no such sysctl (network
+ * sysctls that are not per namespace exist only in the initial one);
+ * -errno of the journal, the read or the write.
+ */
+int zc_sysctl_set(const char *key, long val);
+
+/**
+ * zc_sysctl_restore() - write back every value in the journal of the
+ * caller's network namespace, then remove the journal.  @done (@len
+ * bytes) gets "key=value ..." of what was written, for the log.
+ *
+ * Return: how many values were written back (0: nothing was changed), or
+ * the -errno of the first that could not be (the journal is kept, so a
+ * later call tries again).
+ */
+int zc_sysctl_restore(char *done, size_t len);
 
 /**
  * zc_kmsg_open() - the kernel log (/dev/kmsg), positioned after its last

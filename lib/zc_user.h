@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "zc_sys.h"
+
 /*
  * 2000000000..2000000063: inside 0x70000000..0x7ffdffff, which systemd's
  * UIDS-GIDS.md leaves unused (below the "foreign" and 0x80000000+ ranges,
@@ -23,7 +25,7 @@
 #define ZC_UID_COUNT	64
 
 /* Where claims are locked: one file per uid, flock()ed while claimed. */
-#define ZC_UID_LOCK_DIR	"/run/zc-selftests"
+#define ZC_UID_LOCK_DIR	ZC_STATE_DIR
 
 /**
  * zc_uid_claim() - claim a uid for this process: one of ZC_UID_COUNT from
