@@ -39,6 +39,36 @@ void zc_errq_log(struct zc_errq *q, struct zc_notif *log, size_t cap)
 	q->log_len = 0;
 }
 
+const char *zc_errq_format_log(const struct zc_errq *q, char *buf,
+			       size_t len)
+{
+	size_t i, pos = 0;
+	int n;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < q->log_len; i++) {
+		const struct zc_notif *e = &q->log[i];
+
+		if (e->lo == e->hi)
+			n = snprintf(buf + pos, len - pos, "%s[%u]%s",
+				     i ? " " : "", e->lo,
+				     e->copied ? "(copied)" : "");
+		else
+			n = snprintf(buf + pos, len - pos, "%s[%u,%u]%s",
+				     i ? " " : "", e->lo, e->hi,
+				     e->copied ? "(copied)" : "");
+		if (n < 0 || (size_t)n >= len - pos) {
+			if (len > 4)
+				strcpy(buf + len - 4, "...");
+			break;
+		}
+		pos += n;
+	}
+	return buf;
+}
+
 /* Record the first problem seen, in words; later ones are only counted. */
 static void vnote(struct zc_errq *q, const char *fmt, va_list ap)
 {

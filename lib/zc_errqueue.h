@@ -74,6 +74,16 @@ void zc_errq_init(struct zc_errq *q, int family);
 void zc_errq_log(struct zc_errq *q, struct zc_notif *log, size_t cap);
 
 /**
+ * zc_errq_format_log() - the notifications zc_errq_log() kept, in the order
+ * they were read, as "[1] [3,4] [0](copied)" into @buf (always terminated,
+ * cut with "..." when too long).
+ *
+ * Return: @buf.
+ */
+const char *zc_errq_format_log(const struct zc_errq *q, char *buf,
+			       size_t len);
+
+/**
  * zc_errq_parse() - validate one error-queue message as received by
  * recvmsg(MSG_ERRQUEUE) and feed its range to @t.  Counts it in
  * @q->entries.

@@ -76,6 +76,15 @@ int zc_socket(int family, int type, int timeout_ms)
 	return fd;
 }
 
+int zc_connect(int fd, const char *ip, uint16_t port)
+{
+	struct zc_addr a;
+
+	if (zc_addr_parse(&a, ip, port))
+		return -EINVAL;
+	return connect(fd, (struct sockaddr *)&a.ss, a.len) ? -errno : 0;
+}
+
 int zc_open(int family, int type, const char *ip, uint16_t port,
 	    int timeout_ms)
 {
@@ -88,8 +97,8 @@ int zc_open(int family, int type, const char *ip, uint16_t port,
 	if (fd < 0)
 		return fd;
 	ret = zc_set_zerocopy(fd);
-	if (!ret && ip && connect(fd, (struct sockaddr *)&a.ss, a.len))
-		ret = -errno;
+	if (!ret && ip)
+		ret = zc_connect(fd, ip, port);
 	if (ret) {
 		close(fd);
 		return ret;

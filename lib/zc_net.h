@@ -46,6 +46,14 @@ const char *zc_proto_name(int type);
 int zc_socket(int family, int type, int timeout_ms);
 
 /**
+ * zc_connect() - connect @fd to the numeric address @ip, port @port
+ *
+ * Return: 0, -EINVAL when @ip is not a numeric address, or -errno of
+ * connect().
+ */
+int zc_connect(int fd, const char *ip, uint16_t port);
+
+/**
  * zc_open() - zc_socket(@family, @type, @timeout_ms) with SO_ZEROCOPY
  * set, connected to @ip port @port; not connected when @ip is NULL.
  *

@@ -124,7 +124,7 @@ rows=(
 	# an empty error queue that blocks a blocking reader
 	"fails_errq_blocks|hold|-|errq_block|errq_reception/r:reception.ip6_udp.returns_eagain_at_once_if_empty|1|10|ip6_udp@hold: recvmsg\(MSG_ERRQUEUE\) on an empty queue of a blocking socket took [0-9]+ ms .*it blocked"
 	# a truncated notification that the reader would not report
-	"fails_ctrunc_unreported|hold|-|errq_ctrunc|errq_reception/r:reception.ip4_udp.reads_several_per_recvmmsg|1|10|ip4_udp@hold: entry [0-9]+: MSG_CTRUNC: control data truncated"
+	"fails_ctrunc_unreported|hold|-|errq_ctrunc|errq_reception/r:recvmmsg.ip4_udp.reads_several_per_recvmmsg|1|10|ip4_udp@hold: entry [0-9]+: MSG_CTRUNC: control data truncated"
 )
 
 # input_drop MATCH: nftables drops what MATCH selects at the receiver.

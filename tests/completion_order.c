@@ -9,7 +9,7 @@
  *       one unconnected socket, ten sends alternating between the hold and
  *       the sink: the sunk ones complete first, the tracker names the
  *       gaps, and once the hold lets go every id has completed once
- *   reorder.ip*_tcp.completes_retransmitted_range_late
+ *   retransmit.ip*_tcp.completes_retransmitted_range_late
  *       the first send's only transmission is held by the forwarder
  *       (marked ZC_FWD_HOLD_TOS; it left the sender's host stack, so TCP
  *       retransmits it, unmarked); the sends after it complete, its id
@@ -32,119 +32,69 @@
 #define SIZE		1000
 #define TCP_SIZE	4000
 
-FIXTURE(reorder) {
-	struct zc_topo topo;
-	struct zc_hold_topo h;
-	char label[64];
-	struct zc_tracker t;
-	struct zc_errq q;
-	struct zc_notif log[2 * TCP_SENDS];
-};
+/* One socket to two destinations: UDP. */
+ZC_EDGE_FIXTURE(reorder, struct zc_edge_sock, ZC_VARIANTS_UDP,
+		zc_edge_sock_setup, zc_edge_sock_teardown);
+/* Retransmission: TCP. */
+ZC_EDGE_FIXTURE(retransmit, struct zc_edge_sock, ZC_VARIANTS_TCP,
+		zc_edge_sock_setup, zc_edge_sock_teardown);
 
-FIXTURE_VARIANT(reorder) {
-	int family;
-	int type;
-};
-
-FIXTURE_VARIANT_ADD(reorder, ip4_udp) { .family = AF_INET, .type = SOCK_DGRAM };
-FIXTURE_VARIANT_ADD(reorder, ip6_udp) { .family = AF_INET6, .type = SOCK_DGRAM };
-FIXTURE_VARIANT_ADD(reorder, ip4_tcp) { .family = AF_INET, .type = SOCK_STREAM };
-FIXTURE_VARIANT_ADD(reorder, ip6_tcp) { .family = AF_INET6, .type = SOCK_STREAM };
-
-FIXTURE_SETUP(reorder)
-{
-	if (!zc_test_setup(_metadata, &self->topo, variant->family,
-			   variant->type) ||
-	    !zc_hold_load(_metadata, &self->topo, &self->h))
-		return;
-	snprintf(self->label, sizeof(self->label), "%s_%s@%s",
-		 zc_family_tag(variant->family), zc_proto_name(variant->type),
-		 self->topo.name);
-	ASSERT_EQ(0, zc_tracker_init(&self->t, 0, 2 * TCP_SENDS));
-	zc_errq_init(&self->q, variant->family);
-	zc_errq_log(&self->q, self->log, 2 * TCP_SENDS);
-}
-
-FIXTURE_TEARDOWN(reorder)
-{
-	zc_tracker_free(&self->t);
-	zc_hold_release(NULL, self->h.hold_dev);
-	zc_hold_release(self->h.fwd_ns, self->h.fwd_hold_dev);
-}
-
-/* The notifications in arrival order, "[1] [3] [0]", for the log. */
-static const char *order(FIXTURE_DATA(reorder) *self, char *buf, size_t len)
-{
-	size_t i, pos = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < self->q.log_len && pos < len; i++)
-		pos += self->log[i].lo == self->log[i].hi ?
-		       snprintf(buf + pos, len - pos, "%s[%u]", i ? " " : "",
-				self->log[i].lo) :
-		       snprintf(buf + pos, len - pos, "%s[%u,%u]",
-				i ? " " : "", self->log[i].lo,
-				self->log[i].hi);
-	return buf;
-}
+/* The notifications in the order they were read, for a message. */
+#define arrival(o) zc_errq_format_log(&(o)->q, seen, sizeof(seen))
 
 TEST_F(reorder, closes_gaps_of_held_sends)
 {
-	const bool v6 = variant->family == AF_INET6;
+	struct zc_edge_sock *o = &self->s;
 	struct zc_wait w = zc_edge_wait();
 	struct zc_addr held, sunk;
 	static char buf[SIZE];
 	char seen[256], gaps[ZC_LIST_LEN];
 	int fd, i, ret;
 
-	if (variant->type != SOCK_DGRAM)
-		SKIP(return, "%s: one socket to two destinations: UDP only",
-		     self->label);
-	zc_addr_parse(&held, v6 ? self->h.hold6 : self->h.hold4, 9);
-	zc_addr_parse(&sunk, v6 ? self->h.sink6 : self->h.sink4, 9);
-	fd = zc_edge_open(variant->family, SOCK_DGRAM, NULL, 0);
+	zc_addr_parse(&held, zc_edge_hold(&o->e), 9);
+	zc_addr_parse(&sunk, zc_edge_sink(&o->e), 9);
+	fd = zc_edge_open(_metadata, o->e.family, SOCK_DGRAM, NULL, 0);
 	for (i = 0; i < SENDS; i++) {
 		struct zc_addr *a = i % 2 ? &sunk : &held;
 
 		ret = sendto(fd, buf, SIZE, MSG_ZEROCOPY,
 			     (struct sockaddr *)&a->ss, a->len);
-		ASSERT_EQ(SIZE, ret) TH_LOG("send %d: %s", i, strerror(errno));
-		zc_tracker_issue(&self->t, NULL);
+		ASSERT_EQ(SIZE, ret) TH_LOG("%s: send %d: %s", o->e.label, i,
+					    strerror(errno));
+		zc_tracker_issue(&o->t, NULL);
 	}
 	/* The sunk sends completed inside their calls. */
-	ASSERT_LE(0, zc_errq_drain(fd, &self->q, &self->t));
-	ASSERT_EQ((uint64_t)SENDS / 2, zc_tracker_missing(&self->t))
+	ASSERT_LE(0, zc_errq_drain(fd, &o->q, &o->t));
+	ASSERT_EQ((uint64_t)SENDS / 2, zc_tracker_missing(&o->t))
 		TH_LOG("%s: expected the %d held sends to be all that is missing, read %s",
-		       self->label, SENDS / 2, order(self, seen, sizeof(seen)));
-	ASSERT_EQ(0, zc_hold_release(NULL, self->h.hold_dev));
-	ret = zc_errq_wait(fd, &self->q, &self->t, &w);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", self->label, self->q.why);
+		       o->e.label, SENDS / 2, arrival(o));
+	ASSERT_EQ(0, zc_hold_release(NULL, o->e.h.hold_dev));
+	ret = zc_errq_wait(fd, &o->q, &o->t, &w);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", o->e.label, o->q.why);
 
-	zc_tracker_format(&self->t, ZC_GAP, gaps, sizeof(gaps));
+	zc_tracker_format(&o->t, ZC_GAP, gaps, sizeof(gaps));
 	fprintf(TH_LOG_STREAM, "# %s: completions in order of arrival %s; gaps %s\n",
-		self->label, order(self, seen, sizeof(seen)), gaps);
-	ASSERT_TRUE(zc_tracker_done(&self->t))
-		TH_LOG("%s: ids not completed exactly once: %s", self->label,
-		       order(self, seen, sizeof(seen)));
+		o->e.label, arrival(o), gaps);
+	ASSERT_TRUE(zc_tracker_done(&o->t))
+		TH_LOG("%s: ids not completed exactly once: %s", o->e.label,
+		       arrival(o));
 	/* Each sunk send overtook the held one before it. */
-	ASSERT_EQ((uint64_t)SENDS / 2, self->t.anomaly[ZC_GAP].events)
+	ASSERT_EQ((uint64_t)SENDS / 2, o->t.anomaly[ZC_GAP].events)
 		TH_LOG("%s: expected %d gaps, each held send overtaken by the sunk one after it, seen %llu: %s (arrival %s)",
-		       self->label, SENDS / 2,
-		       (unsigned long long)self->t.anomaly[ZC_GAP].events,
-		       gaps, order(self, seen, sizeof(seen)));
-	ASSERT_NE(0U, self->log[0].lo)
+		       o->e.label, SENDS / 2,
+		       (unsigned long long)o->t.anomaly[ZC_GAP].events,
+		       gaps, arrival(o));
+	ASSERT_NE(0U, o->log[0].lo)
 		TH_LOG("%s: the first completion was id 0, the held one",
-		       self->label);
+		       o->e.label);
 	close(fd);
 }
 
-TEST_F_TIMEOUT(reorder, completes_retransmitted_range_late, 60)
+TEST_F_TIMEOUT(retransmit, completes_retransmitted_range_late, 60)
 {
-	struct zc_peer_spec ps = {
-		.netns = self->topo.rx_ns, .family = variant->family,
-		.type = SOCK_STREAM, .idle_ms = zc_slow_ms(ZC_IDLE_MS),
-		.bytes = SIZE + TCP_SENDS * TCP_SIZE,
-	};
+	struct zc_edge_sock *o = &self->s;
+	const struct zc_edge *e = &o->e;
+	struct zc_peer_spec ps = { .bytes = SIZE + TCP_SENDS * TCP_SIZE };
 	int64_t end = zc_now_ms() + zc_slow_ms(ZC_MAX_MS);
 	struct zc_peer peer = { .pid = 0 };
 	struct tcp_info ti = { 0 };
@@ -153,76 +103,68 @@ TEST_F_TIMEOUT(reorder, completes_retransmitted_range_late, 60)
 	struct zc_wait w = zc_edge_wait();
 	char seen[256], gaps[ZC_LIST_LEN];
 	struct zc_peer_result rx;
-	int fd, i, ret, unsent, one = 1;
+	int fd, i, ret, unsent;
 
-	if (variant->type != SOCK_STREAM)
-		SKIP(return, "%s: retransmission: TCP only", self->label);
-	ret = zc_peer_start(&peer, &ps, zc_slow_ms(ZC_READY_MS));
-	ASSERT_EQ(0, ret) TH_LOG("receiver: %s", strerror(-ret));
-	fd = zc_edge_open(variant->family, SOCK_STREAM,
-			  variant->family == AF_INET6 ? self->topo.dst6 :
-							self->topo.dst4,
-			  peer.port);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	fd = zc_edge_connect(_metadata, e, &peer, &ps, NULL);
 	zc_fill(buf, sizeof(buf), 0);
 
 	/* Id 0 alone in the first segment, marked for the forwarder. */
-	ASSERT_EQ(0, zc_set_tos(fd, variant->family, self->h.fwd_hold_tos));
-	ASSERT_EQ(SIZE, send(fd, buf, SIZE, MSG_ZEROCOPY));
-	zc_tracker_issue(&self->t, NULL);
+	ASSERT_EQ(0, zc_set_tos(fd, e->family, e->h.fwd_hold_tos));
+	ASSERT_EQ(SIZE, send(fd, buf, SIZE, MSG_ZEROCOPY | MSG_NOSIGNAL));
+	zc_tracker_issue(&o->t, NULL);
 	/* Transmitted inside send(), so its one transmission is marked. */
 	ASSERT_EQ(0, ioctl(fd, SIOCOUTQNSD, &unsent));
 	ASSERT_EQ(0, unsent)
 		TH_LOG("%s: the first segment was not transmitted inside send() (%d bytes unsent): it would not carry the mark",
-		       self->label, unsent);
-	ASSERT_EQ(0, zc_set_tos(fd, variant->family, 0));
+		       e->label, unsent);
+	ASSERT_EQ(0, zc_set_tos(fd, e->family, 0));
 	for (i = 0; i < TCP_SENDS; i++) {
 		ASSERT_EQ(TCP_SIZE, send(fd, buf + SIZE + i * TCP_SIZE,
-					 TCP_SIZE, MSG_ZEROCOPY));
-		zc_tracker_issue(&self->t, NULL);
+					 TCP_SIZE, MSG_ZEROCOPY | MSG_NOSIGNAL))
+			TH_LOG("%s: send %d: %s", e->label, i + 1,
+			       strerror(errno));
+		zc_tracker_issue(&o->t, NULL);
 	}
 
 	/* Retransmitted and acknowledged, all but id 0 complete. */
-	while (zc_tracker_missing(&self->t) > 1 && zc_now_ms() < end) {
-		ret = zc_errq_wait_one(fd, &self->q, &self->t, &w);
-		ASSERT_EQ(0, ret) TH_LOG("%s: %s", self->label, self->q.why);
+	while (zc_tracker_missing(&o->t) > 1 && zc_now_ms() < end) {
+		ret = zc_errq_wait_one(fd, &o->q, &o->t, &w);
+		ASSERT_EQ(0, ret) TH_LOG("%s: %s", e->label, o->q.why);
 	}
 	tilen = sizeof(ti);
 	getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tilen);
-	ASSERT_EQ(1ULL, zc_tracker_missing(&self->t))
+	ASSERT_EQ(1ULL, zc_tracker_missing(&o->t))
 		TH_LOG("%s: expected every id but 0 to complete while the first transmission of id 0 was held; %llu missing, read %s, %u retransmits",
-		       self->label,
-		       (unsigned long long)zc_tracker_missing(&self->t),
-		       order(self, seen, sizeof(seen)), ti.tcpi_total_retrans);
+		       e->label, (unsigned long long)zc_tracker_missing(&o->t),
+		       arrival(o), ti.tcpi_total_retrans);
 	ASSERT_LE(1U, ti.tcpi_total_retrans)
-		TH_LOG("%s: ids completed with no retransmission", self->label);
-	ASSERT_NE(0ULL, self->t.anomaly[ZC_GAP].events)
-		TH_LOG("%s: expected a gap at id 0, read %s", self->label,
-		       order(self, seen, sizeof(seen)));
+		TH_LOG("%s: ids completed with no retransmission", e->label);
+	ASSERT_NE(0ULL, o->t.anomaly[ZC_GAP].events)
+		TH_LOG("%s: expected a gap at id 0, read %s", e->label,
+		       arrival(o));
 
 	/* The held copy freed: id 0 completes, last. */
-	ASSERT_EQ(0, zc_hold_release(self->h.fwd_ns, self->h.fwd_hold_dev));
-	ret = zc_errq_wait(fd, &self->q, &self->t, &w);
+	ASSERT_EQ(0, zc_hold_release(e->h.fwd_ns, e->h.fwd_hold_dev));
+	ret = zc_errq_wait(fd, &o->q, &o->t, &w);
 	ASSERT_EQ(0, ret) TH_LOG("%s: id 0 did not complete once its held copy was freed: %s",
-				 self->label, self->q.why);
-	zc_tracker_format(&self->t, ZC_GAP, gaps, sizeof(gaps));
+				 e->label, o->q.why);
+	zc_tracker_format(&o->t, ZC_GAP, gaps, sizeof(gaps));
 	fprintf(TH_LOG_STREAM, "# %s: %u retransmits; completions in order of arrival %s; gaps %s\n",
-		self->label, ti.tcpi_total_retrans,
-		order(self, seen, sizeof(seen)), gaps);
-	ASSERT_TRUE(zc_tracker_done(&self->t))
-		TH_LOG("%s: ids not completed exactly once: %s", self->label,
-		       order(self, seen, sizeof(seen)));
-	ASSERT_EQ(0U, self->log[self->q.log_len - 1].lo)
+		e->label, ti.tcpi_total_retrans, arrival(o), gaps);
+	ASSERT_TRUE(zc_tracker_done(&o->t))
+		TH_LOG("%s: ids not completed exactly once: %s", e->label,
+		       arrival(o));
+	ASSERT_EQ(0U, o->log[o->q.log_len - 1].lo)
 		TH_LOG("%s: expected id 0 to complete last, read %s",
-		       self->label, order(self, seen, sizeof(seen)));
+		       e->label, arrival(o));
 
-	shutdown(fd, SHUT_WR);
-	ret = zc_peer_finish(&peer, &rx, zc_slow_ms(ZC_MAX_MS));
-	ASSERT_EQ(0, ret) TH_LOG("receiver: %s", strerror(-ret));
-	ASSERT_EQ((uint64_t)sizeof(buf), rx.bytes) TH_LOG("receiver: %s",
-							  rx.why);
-	ASSERT_EQ(0U, rx.bad) TH_LOG("receiver saw corrupt data at %lld",
-				    (long long)rx.first_bad);
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	zc_edge_finish(_metadata, e, &peer, &rx);
+	ASSERT_EQ((uint64_t)sizeof(buf), rx.bytes)
+		TH_LOG("%s: receiver got %llu of %zu bytes: %s", e->label,
+		       (unsigned long long)rx.bytes, sizeof(buf), rx.why);
+	ASSERT_EQ(0U, rx.bad) TH_LOG("%s: receiver saw corrupt data at %lld",
+				    e->label, (long long)rx.first_bad);
 	close(fd);
 }
 

@@ -5,30 +5,30 @@
  * and "Notification"): ENOBUFS from optmem and from RLIMIT_MEMLOCK, ids
  * that go on without a gap after it, and charges that come back.
  *
- *   optmem.*.fails_with_enobufs_while_held
+ *   optmem.ip*_udp.fails_with_enobufs_while_held
  *       with net.core.optmem_max 4096 in the sender's namespace, zero-copy
  *       sends held on the path fail with ENOBUFS within 64 sends; the
  *       refused send takes no id; once the held ids complete and are read,
  *       sends succeed and the next id is the one after the last accepted
- *       (UDP: held by the sender's hold; TCP: by the forwarder's, so the
- *       data stays unacknowledged)
- *   optmem.ip*_udp.fails_with_enobufs_for_unread_notifications
+ *       (held by the sender's hold)
+ *   optmem_unread.ip*_udp.fails_with_enobufs_for_unread_notifications
  *       completions that cannot merge stay charged until read: with
  *       nothing in flight, reading them makes room (the kernel here
- *       refuses sends before they are read: reported)
- *   memlock.*.fails_with_enobufs_over_rlimit
+ *       refuses sends before they are read: reported); UDP only, as TCP
+ *       completions arrive in order and merge
+ *   memlock.ip*_udp.fails_with_enobufs_over_rlimit
  *       a user without CAP_IPC_LOCK under RLIMIT_MEMLOCK 64 KiB gets
  *       ENOBUFS once its held sends pin more; the charge outlives the
  *       process while they are held (reported) and is back to zero once
  *       they complete (asserted: a send that needs the whole limit works)
- *   memlock.*.never_charges_cap_ipc_lock
+ *   memlock.ip*_udp.never_charges_cap_ipc_lock
  *       root with CAP_IPC_LOCK and RLIMIT_MEMLOCK 0 is never refused;
  *       the same uid-less user with 0 is refused at once (control)
- *   memlock.*.close_releases_when_freed
+ *   memlock.ip*_udp.close_releases_when_freed
  *       close() with sends held and notifications unread returns 0; the
  *       charge is back to zero once the held packets are freed; the
  *       kernel logs no warning meanwhile (when /dev/kmsg is readable)
- *   close_tcp.*.closes_with_data_held
+ *   close_tcp.ip*_tcp.closes_with_data_held
  *       TCP: close() with data held beyond the sender and notifications
  *       unread returns 0 and logs nothing
  *
@@ -41,12 +41,14 @@
  *
  * The user is one of 64 uids no distribution allocates (lib/zc_user.h),
  * checked against passwd and running processes, and locked against
- * parallel runs.
+ * parallel runs by the program's first process, until it exits: after
+ * every teardown has freed what the user's sends held.
+ *
+ * Every fixture undoes in FIXTURE_TEARDOWN_PARENT (lib/zc_test.h), so that
+ * a failed or killed test leaves no packets held and no sysctl changed.
  *
  * Run: ./run_tests.sh -t hold -T zc_limits (root)
  */
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/resource.h>
 
 #include "kselftest_harness.h"
@@ -57,6 +59,7 @@
 #define SIZE		1000
 #define MAX_SENDS	64
 #define OPTMEM_SMALL	4096
+#define COPY_SIZE	500
 #define MEMLOCK_SMALL	65536
 /* A probe needs (8192 >> 12) + 2 = 4 pages, exactly its RLIMIT_MEMLOCK. */
 #define PROBE_SIZE	8192
@@ -67,65 +70,7 @@ static const char *const kmsg_words[] = {
 	"ubuf", "locked_vm", NULL,
 };
 
-FIXTURE(optmem) {
-	struct zc_topo topo;
-	struct zc_hold_topo h;
-	char label[64];
-	long saved;
-	bool changed;
-};
-
-FIXTURE_VARIANT(optmem) {
-	int family;
-	int type;
-};
-
-FIXTURE_VARIANT_ADD(optmem, ip4_udp) { .family = AF_INET, .type = SOCK_DGRAM };
-FIXTURE_VARIANT_ADD(optmem, ip6_udp) { .family = AF_INET6, .type = SOCK_DGRAM };
-
-FIXTURE_SETUP(optmem)
-{
-	int ret;
-
-	if (!zc_test_setup(_metadata, &self->topo, variant->family,
-			   variant->type) ||
-	    !zc_hold_load(_metadata, &self->topo, &self->h))
-		return;
-	snprintf(self->label, sizeof(self->label), "%s_%s@%s",
-		 zc_family_tag(variant->family), zc_proto_name(variant->type),
-		 self->topo.name);
-	ret = zc_sysctl_read("net/core/optmem_max", &self->saved);
-	if (ret == -ENOENT)
-		SKIP(return, "net.core.optmem_max is not per network namespace on this kernel (f5769faeec36, v6.8): the host's would change");
-	ASSERT_EQ(0, ret) TH_LOG("reading net.core.optmem_max: %s",
-				 strerror(-ret));
-	/* Last: a failed assertion in setup skips the teardown. */
-	ret = zc_sysctl_write("net/core/optmem_max", OPTMEM_SMALL);
-	ASSERT_EQ(0, ret) TH_LOG("setting net.core.optmem_max: %s",
-				 strerror(-ret));
-	self->changed = true;
-}
-
-FIXTURE_TEARDOWN(optmem)
-{
-	if (self->changed)
-		EXPECT_EQ(0, zc_sysctl_write("net/core/optmem_max",
-					     self->saved));
-	zc_hold_release(NULL, self->h.hold_dev);
-	zc_hold_release(self->h.fwd_ns, self->h.fwd_hold_dev);
-}
-
-static const char *hold_dst(const struct zc_hold_topo *h, int family)
-{
-	return family == AF_INET6 ? h->hold6 : h->hold4;
-}
-
-static const char *sink_dst(const struct zc_hold_topo *h, int family)
-{
-	return family == AF_INET6 ? h->sink6 : h->sink4;
-}
-
-/* One zero-copy datagram to @ip port 9 on @fd; 0 or -errno. */
+/* One datagram of @len bytes to @ip port 9 on @fd; 0 or -errno. */
 static int send_to(int fd, const char *ip, const void *buf, size_t len,
 		   int flags)
 {
@@ -137,105 +82,152 @@ static int send_to(int fd, const char *ip, const void *buf, size_t len,
 		      a.len) < 0 ? -errno : 0;
 }
 
+/* ---- optmem ---- */
+
+/* The setup of both optmem fixtures: net.core.optmem_max 4096, last. */
+static void small_optmem(struct __test_metadata *_metadata,
+			 struct zc_edge *e, int family, int type)
+{
+	long val;
+	int ret;
+
+	if (!zc_edge_setup(_metadata, e, family, type, true))
+		return;
+	ret = zc_sysctl_read("net/core/optmem_max", &val);
+	if (ret == -ENOENT)
+		SKIP(return, "net.core.optmem_max is not per network namespace on this kernel (f5769faeec36, v6.8): the host's would change");
+	ASSERT_EQ(0, ret) TH_LOG("reading net.core.optmem_max: %s",
+				 strerror(-ret));
+	zc_test_sysctl(_metadata, "net/core/optmem_max", OPTMEM_SMALL);
+}
+
+ZC_EDGE_FIXTURE(optmem, struct zc_edge, ZC_VARIANTS_UDP,
+		small_optmem, zc_edge_teardown);
+
 TEST_F_TIMEOUT(optmem, fails_with_enobufs_while_held, 60)
 {
-	const bool tcp = variant->type == SOCK_STREAM;
+	const struct zc_edge *e = &self->s;
+	const bool tcp = e->type == SOCK_STREAM;
+	struct zc_peer_spec ps = { .idle_ms = zc_slow_ms(ZC_MAX_MS) };
+	static char buf[(MAX_SENDS + 1) * SIZE + COPY_SIZE];
 	struct zc_wait w = zc_edge_wait();
 	struct zc_peer peer = { .pid = 0 };
 	struct zc_peer_result rx;
-	static char buf[SIZE];
 	struct zc_tracker t;
 	struct zc_errq q;
 	unsigned int sent;
-	int fd, ret = 0, one = 1;
+	/* TCP: one segment, one notification each (see below). */
+	int flags = MSG_ZEROCOPY | MSG_DONTWAIT | MSG_NOSIGNAL |
+		    (tcp ? MSG_EOR : 0);
+	int fd, ret = 0;
+	size_t off = 0;
 
 	if (tcp) {
-		struct zc_peer_spec ps = {
-			.netns = self->topo.rx_ns, .family = variant->family,
-			.type = SOCK_STREAM, .idle_ms = zc_slow_ms(ZC_IDLE_MS),
-		};
-
-		ret = zc_peer_start(&peer, &ps, zc_slow_ms(ZC_READY_MS));
-		ASSERT_EQ(0, ret) TH_LOG("%s: receiver: %s", self->label,
-					 strerror(-ret));
-		fd = zc_edge_open(variant->family, SOCK_STREAM,
-				  variant->family == AF_INET6 ?
-				  self->topo.dst6 : self->topo.dst4, peer.port);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		/* From now on the forwarder holds what this socket sends. */
-		ASSERT_EQ(0, zc_set_tos(fd, variant->family,
-					self->h.fwd_hold_tos));
+		fd = zc_edge_connect(_metadata, e, &peer, &ps, NULL);
+		/* From now on the forwarder holds what this socket sends:
+		 * unacknowledged, each send's notification stays pending.
+		 */
+		ASSERT_EQ(0, zc_set_tos(fd, e->family, e->h.fwd_hold_tos));
 	} else {
-		fd = zc_edge_open(variant->family, SOCK_DGRAM,
-				  hold_dst(&self->h, variant->family), 9);
+		fd = zc_edge_open(_metadata, e->family, SOCK_DGRAM,
+				  zc_edge_hold(e), 9);
 	}
 	ASSERT_EQ(0, zc_tracker_init(&t, 0, MAX_SENDS + 2));
-	zc_errq_init(&q, variant->family);
+	zc_errq_init(&q, e->family);
 	zc_fill(buf, sizeof(buf), 0);
 
-	for (sent = 0; sent < MAX_SENDS; sent++) {
-		ret = send(fd, buf, SIZE, MSG_ZEROCOPY | MSG_DONTWAIT);
+	/*
+	 * TCP_NODELAY sends each call at once, within the initial window of
+	 * 10 segments, and MSG_EOR keeps later data out of its skb: every
+	 * call needs a notification of its own, charged to optmem.
+	 */
+	for (sent = 0; sent < MAX_SENDS; sent++, off += SIZE) {
+		ret = send(fd, buf + (tcp ? off : 0), SIZE, flags);
 		if (ret < 0) {
 			ret = -errno;
 			break;
 		}
-		ASSERT_EQ(SIZE, ret) TH_LOG("%s: short send", self->label);
+		ASSERT_EQ(SIZE, ret) TH_LOG("%s: short send", e->label);
 		zc_tracker_issue(&t, NULL);
 		ret = 0;
 	}
 	ASSERT_EQ(-ENOBUFS, ret)
 		TH_LOG("%s: expected ENOBUFS within %d zero-copy sends of %d bytes held on the path with net.core.optmem_max %d, seen %s after %u sends; likely cause: the packets were not held (the hold let them go), or optmem is no longer charged per notification",
-		       self->label, MAX_SENDS, SIZE, OPTMEM_SMALL,
+		       e->label, MAX_SENDS, SIZE, OPTMEM_SMALL,
 		       ret ? strerror(-ret) : "none", sent);
 	fprintf(TH_LOG_STREAM, "# %s: ENOBUFS after %u sends held, optmem_max %d\n",
-		self->label, sent, OPTMEM_SMALL);
+		e->label, sent, OPTMEM_SMALL);
 
 	/* Let the held packets go, and read every completion. */
-	if (tcp)
-		ASSERT_EQ(0, zc_set_tos(fd, variant->family, 0));
-	ret = tcp ? zc_hold_release(self->h.fwd_ns, self->h.fwd_hold_dev) :
-		    zc_hold_release(NULL, self->h.hold_dev);
-	ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s", strerror(-ret));
+	if (tcp) {
+		/*
+		 * The held copies are dropped: data lost on the path.  A
+		 * copy send behind them (no id, no optmem) is delivered and
+		 * selectively acknowledged, so TCP retransmits the lost ones
+		 * at once (RACK) instead of at its retransmission timeout.
+		 */
+		ASSERT_EQ(0, zc_set_tos(fd, e->family, 0));
+		ret = zc_hold_release(e->h.fwd_ns, e->h.fwd_hold_dev);
+		ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s",
+					 strerror(-ret));
+		ASSERT_EQ(COPY_SIZE, send(fd, buf + off, COPY_SIZE,
+					  MSG_NOSIGNAL))
+			TH_LOG("%s: a copy send after ENOBUFS: %s", e->label,
+			       strerror(errno));
+		off += COPY_SIZE;
+	} else {
+		ret = zc_hold_release(NULL, e->h.hold_dev);
+		ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s",
+					 strerror(-ret));
+	}
 	ret = zc_errq_wait(fd, &q, &t, &w);
 	ASSERT_EQ(0, ret)
 		TH_LOG("%s: the %u held sends did not all complete once released (%llu unknown ids, %llu ranges beyond the ids issued: did the refused send take an id?): %s",
-		       self->label, sent,
+		       e->label, sent,
 		       (unsigned long long)t.anomaly[ZC_UNKNOWN].events,
 		       (unsigned long long)t.anomaly[ZC_MALFORMED].events,
 		       q.why);
 
 	/* The send refused with ENOBUFS took no id: this one takes @sent. */
-	ret = tcp ? (int)send(fd, buf, SIZE, MSG_ZEROCOPY) :
-		    send_to(fd, sink_dst(&self->h, variant->family), buf,
-			    SIZE, MSG_ZEROCOPY);
+	ret = tcp ? (int)send(fd, buf + off, SIZE,
+			      MSG_ZEROCOPY | MSG_NOSIGNAL) :
+		    send_to(fd, zc_edge_sink(e), buf, SIZE, MSG_ZEROCOPY);
 	ASSERT_LE(0, ret)
 		TH_LOG("%s: send after every id completed and was read: %s",
-		       self->label, strerror(errno));
+		       e->label, strerror(tcp ? errno : -ret));
+	off += SIZE;
 	zc_tracker_issue(&t, NULL);
 	zc_errq_wait(fd, &q, &t, &w);
 	ASSERT_EQ(0ULL, t.anomaly[ZC_UNKNOWN].events + zc_tracker_missing(&t))
 		TH_LOG("%s: after ENOBUFS at send %u, the next id should be %u; ids never issued completed (%llu) and ids stayed missing (%llu): the refused send took an id (or a completion was lost): %s",
-		       self->label, sent + 1, sent,
+		       e->label, sent + 1, sent,
 		       (unsigned long long)t.anomaly[ZC_UNKNOWN].events,
 		       (unsigned long long)zc_tracker_missing(&t), q.why);
 	ASSERT_TRUE(zc_tracker_done(&t))
-		TH_LOG("%s: ids not completed exactly once: %s", self->label,
+		TH_LOG("%s: ids not completed exactly once: %s", e->label,
 		       q.why);
 	if (tcp) {
-		shutdown(fd, SHUT_WR);
-		ret = zc_peer_finish(&peer, &rx, zc_slow_ms(ZC_MAX_MS));
-		ASSERT_EQ(0, ret) TH_LOG("%s: receiver: %s", self->label,
-					 strerror(-ret));
-		ASSERT_EQ((uint64_t)(sent + 1) * SIZE, rx.bytes)
-			TH_LOG("%s: receiver got %llu bytes: %s", self->label,
-			       (unsigned long long)rx.bytes, rx.why);
+		ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+		zc_edge_finish(_metadata, e, &peer, &rx);
+		ASSERT_EQ((uint64_t)off, rx.bytes)
+			TH_LOG("%s: receiver got %llu of %zu bytes: %s",
+			       e->label, (unsigned long long)rx.bytes, off,
+			       rx.why);
+		ASSERT_EQ(0U, rx.bad)
+			TH_LOG("%s: receiver saw corrupt data at offset %lld",
+			       e->label, (long long)rx.first_bad);
 	}
 	zc_tracker_free(&t);
 	close(fd);
 }
 
-TEST_F_TIMEOUT(optmem, fails_with_enobufs_for_unread_notifications, 60)
+/* Completions that cannot merge: separate notifications, UDP only. */
+ZC_EDGE_FIXTURE(optmem_unread, struct zc_edge, ZC_VARIANTS_UDP,
+		small_optmem, zc_edge_teardown);
+
+TEST_F_TIMEOUT(optmem_unread, fails_with_enobufs_for_unread_notifications, 60)
 {
+	const struct zc_edge *e = &self->s;
 	struct zc_wait w = zc_edge_wait();
 	static char buf[SIZE];
 	struct zc_tracker t;
@@ -243,19 +235,15 @@ TEST_F_TIMEOUT(optmem, fails_with_enobufs_for_unread_notifications, 60)
 	unsigned int sent;
 	int fd, ret = 0;
 
-	if (variant->type == SOCK_STREAM)
-		SKIP(return, "%s: a TCP send extends the unsent tail's notification: no separate entries to pile up",
-		     self->label);
-	fd = zc_edge_open(variant->family, SOCK_DGRAM, NULL, 0);
+	fd = zc_edge_open(_metadata, e->family, SOCK_DGRAM, NULL, 0);
 	ASSERT_EQ(0, zc_tracker_init(&t, 0, MAX_SENDS + 2));
-	zc_errq_init(&q, variant->family);
+	zc_errq_init(&q, e->family);
 
 	/* Held and sunk in turn: the sunk ones complete at once, and no
 	 * two of their notifications are contiguous, so none merge.
 	 */
 	for (sent = 0; sent < MAX_SENDS; sent++) {
-		ret = send_to(fd, sent % 2 ? sink_dst(&self->h, variant->family)
-				  : hold_dst(&self->h, variant->family),
+		ret = send_to(fd, sent % 2 ? zc_edge_sink(e) : zc_edge_hold(e),
 			      buf, SIZE, MSG_ZEROCOPY | MSG_DONTWAIT);
 		if (ret)
 			break;
@@ -263,33 +251,33 @@ TEST_F_TIMEOUT(optmem, fails_with_enobufs_for_unread_notifications, 60)
 	}
 	ASSERT_EQ(-ENOBUFS, ret)
 		TH_LOG("%s: expected ENOBUFS within %d sends with net.core.optmem_max %d, seen %s after %u",
-		       self->label, MAX_SENDS, OPTMEM_SMALL,
+		       e->label, MAX_SENDS, OPTMEM_SMALL,
 		       ret ? strerror(-ret) : "none", sent);
-	ret = zc_hold_release(NULL, self->h.hold_dev);
+	ret = zc_hold_release(NULL, e->h.hold_dev);
 	ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s", strerror(-ret));
 
 	/* Nothing in flight now, every notification unread. */
-	ret = send_to(fd, sink_dst(&self->h, variant->family), buf, SIZE,
+	ret = send_to(fd, zc_edge_sink(e), buf, SIZE,
 		      MSG_ZEROCOPY | MSG_DONTWAIT);
 	fprintf(TH_LOG_STREAM, "# %s: ENOBUFS after %u sends; with nothing in flight and the notifications unread, a send %s\n",
-		self->label, sent, ret ? strerror(-ret) : "succeeded");
+		e->label, sent, ret ? strerror(-ret) : "succeeded");
 	if (!ret)
 		zc_tracker_issue(&t, NULL);
 	ret = zc_errq_wait(fd, &q, &t, &w);
 	ASSERT_EQ(0, ret) TH_LOG("%s: reading the notifications: %s",
-				 self->label, q.why);
-	ret = send_to(fd, sink_dst(&self->h, variant->family), buf, SIZE,
+				 e->label, q.why);
+	ret = send_to(fd, zc_edge_sink(e), buf, SIZE,
 		      MSG_ZEROCOPY | MSG_DONTWAIT);
 	ASSERT_EQ(0, ret)
 		TH_LOG("%s: expected a send to succeed once every notification was read (%llu entries), seen %s",
-		       self->label, (unsigned long long)q.entries,
+		       e->label, (unsigned long long)q.entries,
 		       strerror(-ret));
 	zc_tracker_issue(&t, NULL);
 	ret = zc_errq_wait(fd, &q, &t, &w);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", self->label, q.why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", e->label, q.why);
 	ASSERT_TRUE(zc_tracker_done(&t))
 		TH_LOG("%s: ids not completed exactly once (unknown %llu): %s",
-		       self->label,
+		       e->label,
 		       (unsigned long long)t.anomaly[ZC_UNKNOWN].events, q.why);
 	zc_tracker_free(&t);
 	close(fd);
@@ -338,45 +326,36 @@ static int fill(void *argp, void *outp, size_t len)
 	return 0;
 }
 
-FIXTURE(memlock) {
-	struct zc_topo topo;
-	struct zc_hold_topo h;
-	char label[64];
-	int lockfd;
-	uid_t uid;
-};
+/*
+ * The uid is claimed by the program's first process, before the harness
+ * forks a test: its lock is held until every test's teardown has freed
+ * what the user had held, and no parallel run can take the uid between.
+ */
+static long memlock_uid = -ENOENT;
+#define USER ((unsigned int)memlock_uid)
 
-FIXTURE_VARIANT(memlock) {
-	int family;
-};
-
-FIXTURE_VARIANT_ADD(memlock, ip4_udp) { .family = AF_INET };
-FIXTURE_VARIANT_ADD(memlock, ip6_udp) { .family = AF_INET6 };
-
-FIXTURE_SETUP(memlock)
+__attribute__((constructor)) static void memlock_claim(void)
 {
-	long uid;
+	int lockfd;
 
-	self->lockfd = -1;
-	if (!zc_test_setup(_metadata, &self->topo, variant->family,
-			   SOCK_DGRAM) ||
-	    !zc_hold_load(_metadata, &self->topo, &self->h))
+	if (!geteuid())
+		memlock_uid = zc_uid_claim(&lockfd);
+}
+
+static void as_claimed_user(struct __test_metadata *_metadata,
+			  struct zc_edge *e, int family, int type)
+{
+	if (!zc_edge_setup(_metadata, e, family, type, true))
 		return;
-	snprintf(self->label, sizeof(self->label), "%s_udp@%s",
-		 zc_family_tag(variant->family), self->topo.name);
-	uid = zc_uid_claim(&self->lockfd);
-	if (uid == -EBUSY)
+	if (memlock_uid == -EBUSY)
 		SKIP(return, "all %d uids from %u are in use (users, processes or other runs)",
 		     ZC_UID_COUNT, ZC_UID_FIRST);
-	ASSERT_LT(0, uid) TH_LOG("claiming a uid: %s", strerror(-uid));
-	self->uid = uid;
+	ASSERT_LT(0, memlock_uid)
+		TH_LOG("claiming a uid: %s", strerror(-memlock_uid));
 }
 
-FIXTURE_TEARDOWN(memlock)
-{
-	zc_hold_release(NULL, self->h.hold_dev);
-	zc_uid_release(self->lockfd);
-}
+ZC_EDGE_FIXTURE(memlock, struct zc_edge, ZC_VARIANTS_UDP,
+		as_claimed_user, zc_edge_teardown);
 
 /* Run fill() as the claimed user with RLIMIT_MEMLOCK @memlock. */
 static int fill_as(struct __test_metadata *_metadata,
@@ -384,7 +363,7 @@ static int fill_as(struct __test_metadata *_metadata,
 		   struct fill_arg *a, struct fill_out *o)
 {
 	struct zc_as_user u = {
-		.uid = self->uid, .memlock = memlock,
+		.uid = USER, .memlock = memlock,
 		.timeout_ms = zc_slow_ms(ZC_MAX_MS),
 	};
 	int ret;
@@ -392,7 +371,7 @@ static int fill_as(struct __test_metadata *_metadata,
 	memset(o, 0, sizeof(*o));
 	ret = zc_run_as(&u, fill, a, o, sizeof(*o));
 	if (ret == -EPERM && u.why[0])
-		TH_LOG("%s: as uid %u: %s", self->label, self->uid, u.why);
+		TH_LOG("%s: as uid %u: %s", self->s.label, USER, u.why);
 	return ret;
 }
 
@@ -401,11 +380,11 @@ static int fill_as(struct __test_metadata *_metadata,
  * Return: 0 if so, ENOBUFS if something is charged, or another errno.
  */
 static int charged(struct __test_metadata *_metadata,
-		   FIXTURE_DATA(memlock) *self, int family)
+		   FIXTURE_DATA(memlock) *self)
 {
 	struct fill_arg a = {
-		.family = family, .size = PROBE_SIZE, .max = 1,
-		.ip = family == AF_INET6 ? self->h.sink6 : self->h.sink4,
+		.family = self->s.family, .size = PROBE_SIZE, .max = 1,
+		.ip = zc_edge_sink(&self->s),
 	};
 	struct fill_out o;
 	int ret;
@@ -417,41 +396,41 @@ static int charged(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(memlock, fails_with_enobufs_over_rlimit, 60)
 {
 	struct fill_arg a = {
-		.family = variant->family, .size = SIZE, .max = MAX_SENDS,
-		.ip = hold_dst(&self->h, variant->family),
+		.family = self->s.family, .size = SIZE, .max = MAX_SENDS,
+		.ip = zc_edge_hold(&self->s),
 	};
 	struct fill_out o;
 	int ret;
 
-	ret = charged(_metadata, self, variant->family);
+	ret = charged(_metadata, self);
 	ASSERT_EQ(0, ret)
 		TH_LOG("%s: uid %u starts with locked pages charged (a %d-byte send under RLIMIT_MEMLOCK %d: %s): held packets of another run?",
-		       self->label, self->uid, PROBE_SIZE, PROBE_MEMLOCK,
+		       self->s.label, USER, PROBE_SIZE, PROBE_MEMLOCK,
 		       strerror(ret));
 
 	ret = fill_as(_metadata, self, MEMLOCK_SMALL, &a, &o);
-	ASSERT_EQ(0, ret) TH_LOG("%s: sender as uid %u: %s", self->label,
-				 self->uid, strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: sender as uid %u: %s", self->s.label,
+				 USER, strerror(-ret));
 	ASSERT_EQ(ENOBUFS, o.err)
 		TH_LOG("%s: uid %u without CAP_IPC_LOCK, RLIMIT_MEMLOCK %d: expected ENOBUFS within %d held sends of %d bytes, seen %s after %u",
-		       self->label, self->uid, MEMLOCK_SMALL, MAX_SENDS, SIZE,
+		       self->s.label, USER, MEMLOCK_SMALL, MAX_SENDS, SIZE,
 		       o.err ? strerror(o.err) : "none", o.sent);
 	ASSERT_LT(0U, o.sent)
 		TH_LOG("%s: the first send was refused: nothing was pinned",
-		       self->label);
+		       self->s.label);
 
 	/* The sender is gone; its held packets keep their pages pinned. */
-	ret = charged(_metadata, self, variant->family);
+	ret = charged(_metadata, self);
 	fprintf(TH_LOG_STREAM, "# %s: ENOBUFS after %u held sends under RLIMIT_MEMLOCK %d; after the sender exited, with its packets held, a send needing the whole limit %s\n",
-		self->label, o.sent, MEMLOCK_SMALL,
+		self->s.label, o.sent, MEMLOCK_SMALL,
 		ret ? strerror(ret) : "succeeded");
 
-	ret = zc_hold_release(NULL, self->h.hold_dev);
+	ret = zc_hold_release(NULL, self->s.h.hold_dev);
 	ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s", strerror(-ret));
-	ret = charged(_metadata, self, variant->family);
+	ret = charged(_metadata, self);
 	ASSERT_EQ(0, ret)
 		TH_LOG("%s: uid %u still has locked pages charged after its held sends were freed (a %d-byte send under RLIMIT_MEMLOCK %d: %s)",
-		       self->label, self->uid, PROBE_SIZE, PROBE_MEMLOCK,
+		       self->s.label, USER, PROBE_SIZE, PROBE_MEMLOCK,
 		       strerror(ret));
 }
 
@@ -459,8 +438,8 @@ TEST_F_TIMEOUT(memlock, never_charges_cap_ipc_lock, 60)
 {
 	struct rlimit zero = { 0, 0 };
 	struct fill_arg a = {
-		.family = variant->family, .size = SIZE, .max = 1,
-		.ip = hold_dst(&self->h, variant->family),
+		.family = self->s.family, .size = SIZE, .max = 1,
+		.ip = zc_edge_hold(&self->s),
 	};
 	struct zc_wait w = zc_edge_wait();
 	static char buf[SIZE];
@@ -471,30 +450,30 @@ TEST_F_TIMEOUT(memlock, never_charges_cap_ipc_lock, 60)
 
 	/* Control: under the same limit, a user without it is refused. */
 	ret = fill_as(_metadata, self, 0, &a, &o);
-	ASSERT_EQ(0, ret) TH_LOG("%s: sender as uid %u: %s", self->label,
-				 self->uid, strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: sender as uid %u: %s", self->s.label,
+				 USER, strerror(-ret));
 	ASSERT_EQ(ENOBUFS, o.err)
 		TH_LOG("%s: uid %u without CAP_IPC_LOCK, RLIMIT_MEMLOCK 0: expected ENOBUFS at the first send, seen %s",
-		       self->label, self->uid,
+		       self->s.label, USER,
 		       o.err ? strerror(o.err) : "none");
 
 	/* This test's own process, root: RLIMIT_MEMLOCK 0 changes nothing. */
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &zero));
-	fd = zc_edge_open(variant->family, SOCK_DGRAM,
-			  hold_dst(&self->h, variant->family), 9);
+	fd = zc_edge_open(_metadata, self->s.family, SOCK_DGRAM,
+			  zc_edge_hold(&self->s), 9);
 	ASSERT_EQ(0, zc_tracker_init(&t, 0, 32));
-	zc_errq_init(&q, variant->family);
+	zc_errq_init(&q, self->s.family);
 	for (i = 0; i < 16; i++) {
 		ret = send(fd, buf, SIZE, MSG_ZEROCOPY | MSG_DONTWAIT);
 		ASSERT_EQ(SIZE, ret)
 			TH_LOG("%s: root with CAP_IPC_LOCK, RLIMIT_MEMLOCK 0: send %d of 16 held refused: %s",
-			       self->label, i + 1, strerror(errno));
+			       self->s.label, i + 1, strerror(errno));
 		zc_tracker_issue(&t, NULL);
 	}
-	ret = zc_hold_release(NULL, self->h.hold_dev);
+	ret = zc_hold_release(NULL, self->s.h.hold_dev);
 	ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s", strerror(-ret));
 	ret = zc_errq_wait(fd, &q, &t, &w);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", self->label, q.why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", self->s.label, q.why);
 	zc_tracker_free(&t);
 	close(fd);
 }
@@ -502,11 +481,10 @@ TEST_F_TIMEOUT(memlock, never_charges_cap_ipc_lock, 60)
 TEST_F_TIMEOUT(memlock, close_releases_when_freed, 60)
 {
 	struct fill_arg a = {
-		.family = variant->family, .size = SIZE, .max = 4,
-		.ip = hold_dst(&self->h, variant->family),
+		.family = self->s.family, .size = SIZE, .max = 4,
+		.ip = zc_edge_hold(&self->s),
 		.close_unread = true,
-		.sink_ip = variant->family == AF_INET6 ? self->h.sink6 :
-							 self->h.sink4,
+		.sink_ip = zc_edge_sink(&self->s),
 	};
 	char first[256];
 	struct fill_out o;
@@ -514,112 +492,82 @@ TEST_F_TIMEOUT(memlock, close_releases_when_freed, 60)
 
 	kmsg = zc_kmsg_open();
 	ret = fill_as(_metadata, self, MEMLOCK_SMALL, &a, &o);
-	ASSERT_EQ(0, ret) TH_LOG("%s: sender as uid %u: %s", self->label,
-				 self->uid, strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: sender as uid %u: %s", self->s.label,
+				 USER, strerror(-ret));
 	ASSERT_EQ(0, o.err) TH_LOG("%s: %u held sends and one sunk: %s",
-				   self->label, o.sent, strerror(o.err));
+				   self->s.label, o.sent, strerror(o.err));
 	ASSERT_EQ(0, o.close_ret)
 		TH_LOG("%s: close() with 4 sends held and a notification unread: %s",
-		       self->label, strerror(-o.close_ret));
+		       self->s.label, strerror(-o.close_ret));
 
-	ret = charged(_metadata, self, variant->family);
+	ret = charged(_metadata, self);
 	fprintf(TH_LOG_STREAM, "# %s: after close(), with 4 sends held, a send needing the whole limit %s\n",
-		self->label, ret ? strerror(ret) : "succeeded");
-	ret = zc_hold_release(NULL, self->h.hold_dev);
+		self->s.label, ret ? strerror(ret) : "succeeded");
+	ret = zc_hold_release(NULL, self->s.h.hold_dev);
 	ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s", strerror(-ret));
-	ret = charged(_metadata, self, variant->family);
+	ret = charged(_metadata, self);
 	ASSERT_EQ(0, ret)
 		TH_LOG("%s: uid %u still has locked pages charged after the closed socket's held packets were freed (%s)",
-		       self->label, self->uid, strerror(ret));
+		       self->s.label, USER, strerror(ret));
 
 	if (kmsg < 0)
 		SKIP(return, "%s: kernel log not checked: /dev/kmsg: %s",
-		     self->label, strerror(-kmsg));
+		     self->s.label, strerror(-kmsg));
 	ret = zc_kmsg_read(kmsg, kmsg_words, first, sizeof(first));
 	close(kmsg);
 	ASSERT_EQ(0, ret) TH_LOG("%s: the kernel logged %d warnings during the test, the first: %s",
-				 self->label, ret, first);
+				 self->s.label, ret, first);
 }
 
 /* ---- TCP close ---- */
 
-FIXTURE(close_tcp) {
-	struct zc_topo topo;
-	struct zc_hold_topo h;
-};
-
-FIXTURE_VARIANT(close_tcp) {
-	int family;
-};
-
-FIXTURE_VARIANT_ADD(close_tcp, ip4_tcp) { .family = AF_INET };
-FIXTURE_VARIANT_ADD(close_tcp, ip6_tcp) { .family = AF_INET6 };
-
-FIXTURE_SETUP(close_tcp)
-{
-	if (!zc_test_setup(_metadata, &self->topo, variant->family,
-			   SOCK_STREAM))
-		return;
-	zc_hold_load(_metadata, &self->topo, &self->h);
-}
-
-FIXTURE_TEARDOWN(close_tcp)
-{
-	zc_hold_release(self->h.fwd_ns, self->h.fwd_hold_dev);
-}
+ZC_EDGE_FIXTURE(close_tcp, struct zc_edge, ZC_VARIANTS_TCP,
+		zc_edge_setup_hold, zc_edge_teardown);
 
 TEST_F_TIMEOUT(close_tcp, closes_with_data_held, 60)
 {
-	struct zc_peer_spec ps = {
-		.netns = self->topo.rx_ns, .family = variant->family,
-		.type = SOCK_STREAM, .idle_ms = zc_slow_ms(ZC_IDLE_MS),
-		.bytes = 8 * SIZE,
-	};
+	const struct zc_edge *e = &self->s;
+	struct zc_peer_spec ps = { .bytes = 8 * SIZE };
 	struct zc_peer peer = { .pid = 0 };
 	struct zc_peer_result rx;
 	static char buf[8 * SIZE];
 	char first[256];
-	int fd, i, kmsg, ret, one = 1;
+	int fd, i, kmsg, ret;
 
 	kmsg = zc_kmsg_open();
-	ret = zc_peer_start(&peer, &ps, zc_slow_ms(ZC_READY_MS));
-	ASSERT_EQ(0, ret) TH_LOG("receiver: %s", strerror(-ret));
-	fd = zc_edge_open(variant->family, SOCK_STREAM,
-			  variant->family == AF_INET6 ? self->topo.dst6 :
-							self->topo.dst4,
-			  peer.port);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	fd = zc_edge_connect(_metadata, e, &peer, &ps, NULL);
 	zc_fill(buf, sizeof(buf), 0);
 	/* Four sends held by the forwarder, four delivered behind them. */
-	ASSERT_EQ(0, zc_set_tos(fd, variant->family, self->h.fwd_hold_tos));
+	ASSERT_EQ(0, zc_set_tos(fd, e->family, e->h.fwd_hold_tos));
 	for (i = 0; i < 8; i++) {
 		if (i == 4)
-			ASSERT_EQ(0, zc_set_tos(fd, variant->family, 0));
-		ASSERT_EQ(SIZE, send(fd, buf + i * SIZE, SIZE, MSG_ZEROCOPY))
-			TH_LOG("send %d: %s", i, strerror(errno));
+			ASSERT_EQ(0, zc_set_tos(fd, e->family, 0));
+		ASSERT_EQ(SIZE, send(fd, buf + i * SIZE, SIZE,
+				     MSG_ZEROCOPY | MSG_NOSIGNAL))
+			TH_LOG("%s: send %d: %s", e->label, i,
+			       strerror(errno));
 	}
 	ret = close(fd);
 	ASSERT_EQ(0, ret)
-		TH_LOG("%s_tcp: close() with data held beyond the sender and notifications unread: %s",
-		       zc_family_tag(variant->family), strerror(errno));
+		TH_LOG("%s: close() with data held beyond the sender and notifications unread: %s",
+		       e->label, strerror(errno));
 	/* The orphan retransmits what was held, unmarked, and finishes. */
-	ret = zc_hold_release(self->h.fwd_ns, self->h.fwd_hold_dev);
+	ret = zc_hold_release(e->h.fwd_ns, e->h.fwd_hold_dev);
 	ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s", strerror(-ret));
-	ret = zc_peer_finish(&peer, &rx, zc_slow_ms(ZC_MAX_MS));
-	ASSERT_EQ(0, ret) TH_LOG("receiver: %s", strerror(-ret));
+	zc_edge_finish(_metadata, e, &peer, &rx);
 	ASSERT_EQ((uint64_t)sizeof(buf), rx.bytes)
-		TH_LOG("%s_tcp: after close(), the receiver got %llu of %zu bytes (%s)",
-		       zc_family_tag(variant->family),
-		       (unsigned long long)rx.bytes, sizeof(buf), rx.why);
-	ASSERT_EQ(0U, rx.bad) TH_LOG("receiver saw corrupt data at %lld",
-				    (long long)rx.first_bad);
+		TH_LOG("%s: after close(), the receiver got %llu of %zu bytes (%s)",
+		       e->label, (unsigned long long)rx.bytes, sizeof(buf),
+		       rx.why);
+	ASSERT_EQ(0U, rx.bad) TH_LOG("%s: receiver saw corrupt data at %lld",
+				    e->label, (long long)rx.first_bad);
 	if (kmsg < 0)
-		SKIP(return, "kernel log not checked: /dev/kmsg: %s",
-		     strerror(-kmsg));
+		SKIP(return, "%s: kernel log not checked: /dev/kmsg: %s",
+		     e->label, strerror(-kmsg));
 	ret = zc_kmsg_read(kmsg, kmsg_words, first, sizeof(first));
 	close(kmsg);
-	ASSERT_EQ(0, ret) TH_LOG("the kernel logged %d warnings during the test, the first: %s",
-				 ret, first);
+	ASSERT_EQ(0, ret) TH_LOG("%s: the kernel logged %d warnings during the test, the first: %s",
+				 e->label, ret, first);
 }
 
 TEST_HARNESS_MAIN
