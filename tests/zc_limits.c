@@ -5,12 +5,22 @@
  * and "Notification"): ENOBUFS from optmem and from RLIMIT_MEMLOCK, ids
  * that go on without a gap after it, and charges that come back.
  *
- *   optmem.ip*_udp.fails_with_enobufs_while_held
+ *   optmem.*.fails_with_enobufs_while_held
  *       with net.core.optmem_max 4096 in the sender's namespace, zero-copy
  *       sends held on the path fail with ENOBUFS within 64 sends; the
  *       refused send takes no id; once the held ids complete and are read,
- *       sends succeed and the next id is the one after the last accepted
- *       (held by the sender's hold)
+ *       sends succeed and the next id is the one after the last accepted.
+ *       UDP: held by the sender's hold.  TCP: by the forwarder's hold,
+ *       after ip_rcv() there orphaned them, so the data stays
+ *       unacknowledged and every send's notification pending; each send
+ *       is a segment of its own (TCP_NODELAY, MSG_EOR, five sends within
+ *       the initial window of ten), so each needs a notification of its
+ *       own: no send extends another's.  The held copies are then
+ *       dropped, and a copy send behind them makes the receiver
+ *       acknowledge selectively, so the sender retransmits at once (RACK)
+ *       rather than at a retransmission timeout that backs off; the
+ *       receiver waits as long as any wait (ZC_MAX_MS), and sends never
+ *       raise SIGPIPE.
  *   optmem_unread.ip*_udp.fails_with_enobufs_for_unread_notifications
  *       completions that cannot merge stay charged until read: with
  *       nothing in flight, reading them makes room (the kernel here
@@ -101,7 +111,7 @@ static void small_optmem(struct __test_metadata *_metadata,
 	zc_test_sysctl(_metadata, "net/core/optmem_max", OPTMEM_SMALL);
 }
 
-ZC_EDGE_FIXTURE(optmem, struct zc_edge, ZC_VARIANTS_UDP,
+ZC_EDGE_FIXTURE(optmem, struct zc_edge, ZC_VARIANTS_ALL,
 		small_optmem, zc_edge_teardown);
 
 TEST_F_TIMEOUT(optmem, fails_with_enobufs_while_held, 60)
