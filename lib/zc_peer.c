@@ -282,7 +282,7 @@ static void reap(struct zc_peer *p, int timeout_ms)
 int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
 		  int ready_timeout_ms)
 {
-	pid_t parent = getpid();
+	pid_t parent = getpid(), pid;
 	struct peer_ready ready;
 	int fds[2], ret;
 
@@ -291,14 +291,19 @@ int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
 	fflush(NULL);
-	p->pid = fork();
-	if (p->pid < 0) {
+	/*
+	 * Only the parent writes @p: it may be shared memory (a fixture
+	 * whose teardown runs in the parent), where the child's 0 would
+	 * overwrite the parent's pid.
+	 */
+	pid = fork();
+	if (pid < 0) {
 		ret = -errno;
 		close(fds[0]);
 		close(fds[1]);
 		return ret;
 	}
-	if (p->pid == 0) {
+	if (pid == 0) {
 		close(fds[0]);
 		/* Die with the test, even when an assertion skipped its
 		 * teardown, and never hold the runner's output pipe open.
@@ -308,6 +313,7 @@ int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
 		quiet_stdio();
 		peer_child(spec, fds[1]);
 	}
+	p->pid = pid;
 	close(fds[1]);
 	p->pipe = fds[0];
 	ret = read_msg(p, &ready, sizeof(ready),
