@@ -22,30 +22,37 @@
 #define HOLD_CHILD_LIMIT	4096			/* packets */
 #define HOLD_PLUG_SIZE		1400
 
-/* One request on @nl; 0 when the kernel acknowledged it, else -errno. */
-static int request(struct mnl_socket *nl, int type, int flags, int ifindex,
-		   uint32_t handle, bool pfifo)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct tc_fifo_qopt opt = { .limit = HOLD_CHILD_LIMIT };
-	unsigned int seq = time(NULL), portid;
-	struct nlmsghdr *nlh;
-	struct tcmsg *tcm;
-	int ret;
+/* The hold's root tbf: 48 bit/s, or fast enough to let all go at once. */
+#define HOLD_SLOW_RATE		6		/* bytes/s */
+#define HOLD_SLOW_BURST		1600
+#define HOLD_FAST_RATE		1250000000U	/* 10 Gbit/s */
+#define HOLD_FAST_BURST		(1 << 20)
 
-	nlh = mnl_nlmsg_put_header(buf);
+/* A traffic-control request for @ifindex, its attributes still to add. */
+static struct nlmsghdr *tc_msg(char *buf, int type, int flags, int ifindex,
+			       uint32_t parent, uint32_t handle)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct tcmsg *tcm;
+
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_seq = time(NULL);
 	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
 	tcm->tcm_family = AF_UNSPEC;
 	tcm->tcm_ifindex = ifindex;
-	tcm->tcm_parent = HOLD_CHILD_PARENT;
+	tcm->tcm_parent = parent;
 	tcm->tcm_handle = handle;
-	if (pfifo) {
-		mnl_attr_put_strz(nlh, TCA_KIND, "pfifo");
-		mnl_attr_put(nlh, TCA_OPTIONS, sizeof(opt), &opt);
-	}
+	return nlh;
+}
+
+/* Send @nlh on @nl; 0 when the kernel acknowledged it, else -errno. */
+static int tc_talk(struct mnl_socket *nl, struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int seq = nlh->nlmsg_seq, portid;
+	int ret;
+
 	portid = mnl_socket_get_portid(nl);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
@@ -54,6 +61,48 @@ static int request(struct mnl_socket *nl, int type, int flags, int ifindex,
 		return -errno;
 	ret = mnl_cb_run(buf, ret, seq, portid, NULL, NULL);
 	return ret < 0 ? -errno : 0;
+}
+
+/* Delete the hold's child (its packets with it), or add a new pfifo. */
+static int child(struct mnl_socket *nl, int ifindex, bool add)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct tc_fifo_qopt opt = { .limit = HOLD_CHILD_LIMIT };
+	struct nlmsghdr *nlh;
+
+	nlh = tc_msg(buf, add ? RTM_NEWQDISC : RTM_DELQDISC,
+		     add ? NLM_F_CREATE | NLM_F_EXCL : 0, ifindex,
+		     HOLD_CHILD_PARENT, add ? HOLD_CHILD_HANDLE : 0);
+	if (add) {
+		mnl_attr_put_strz(nlh, TCA_KIND, "pfifo");
+		mnl_attr_put(nlh, TCA_OPTIONS, sizeof(opt), &opt);
+	}
+	return tc_talk(nl, nlh);
+}
+
+/* Change the rate of the hold's root tbf, keeping its child and packets. */
+static int rate(struct mnl_socket *nl, int ifindex, uint32_t bytes_per_s,
+		uint32_t burst)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct tc_tbf_qopt opt = {
+		.rate = {
+			.rate = bytes_per_s,
+			.linklayer = TC_LINKLAYER_ETHERNET,
+		},
+		.limit = HOLD_CHILD_LIMIT,	/* the child pfifo's, kept */
+	};
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+
+	nlh = tc_msg(buf, RTM_NEWQDISC, 0, ifindex, TC_H_ROOT,
+		     TC_H_MAKE(1U << 16, 0));
+	mnl_attr_put_strz(nlh, TCA_KIND, "tbf");
+	nest = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	mnl_attr_put(nlh, TCA_TBF_PARMS, sizeof(opt), &opt);
+	mnl_attr_put_u32(nlh, TCA_TBF_BURST, burst);
+	mnl_attr_nest_end(nlh, nest);
+	return tc_talk(nl, nlh);
 }
 
 /* The index of @dev as namespace @netns numbers it. */
@@ -91,30 +140,73 @@ static int plug(const char *netns)
 	return ret;
 }
 
+/* An rtnetlink socket in namespace @netns (NULL: the caller's). */
+static struct mnl_socket *tc_open(const char *netns, int *err)
+{
+	struct mnl_socket *nl;
+	int fd;
+
+	fd = zc_netns_socket(netns, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	if (fd < 0) {
+		*err = fd;
+		return NULL;
+	}
+	nl = mnl_socket_fdopen(fd);
+	if (!nl) {
+		*err = -errno;
+		close(fd);
+		return NULL;
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID)) {
+		*err = -errno;
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
 int zc_hold_release(const char *netns, const char *dev)
 {
 	struct mnl_socket *nl;
-	int fd, ifindex, ret;
+	int ifindex, ret;
 
 	ifindex = ifindex_in(netns, dev);
 	if (ifindex < 0)
 		return ifindex;
-	fd = zc_netns_socket(netns, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
-	if (fd < 0)
-		return fd;
-	nl = mnl_socket_fdopen(fd);
-	if (!nl) {
-		ret = -errno;
-		close(fd);
+	nl = tc_open(netns, &ret);
+	if (!nl)
 		return ret;
-	}
-	ret = mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) ? -errno : 0;
 	/* Deleting the child frees its packets; a new one holds again. */
+	ret = child(nl, ifindex, false);
 	if (!ret)
-		ret = request(nl, RTM_DELQDISC, 0, ifindex, 0, false);
+		ret = child(nl, ifindex, true);
+	mnl_socket_close(nl);
+	return ret ? ret : plug(netns);
+}
+
+int zc_hold_pass(const char *netns, const char *dev)
+{
+	struct mnl_socket *nl;
+	int ifindex, ret;
+
+	ifindex = ifindex_in(netns, dev);
+	if (ifindex < 0)
+		return ifindex;
+	nl = tc_open(netns, &ret);
+	if (!nl)
+		return ret;
+	/*
+	 * A change of rate does not run the queue: the plug's datagrams,
+	 * enqueued behind the held packets, do, and the whole queue goes
+	 * out inside their send.  The device drops the plug (an ifb
+	 * drops what was not redirected to it) and sends back to their way
+	 * the packets that were.  Slow again, a new plug holds again.
+	 */
+	ret = rate(nl, ifindex, HOLD_FAST_RATE, HOLD_FAST_BURST);
 	if (!ret)
-		ret = request(nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL,
-			      ifindex, HOLD_CHILD_HANDLE, true);
+		ret = plug(netns);
+	if (!ret)
+		ret = rate(nl, ifindex, HOLD_SLOW_RATE, HOLD_SLOW_BURST);
 	mnl_socket_close(nl);
 	return ret ? ret : plug(netns);
 }

@@ -28,4 +28,18 @@
  */
 int zc_hold_release(const char *netns, const char *dev);
 
+/**
+ * zc_hold_pass() - let every packet that the hold @dev of network
+ * namespace @netns (NULL: the caller's) keeps go on its way, and hold
+ * again: the root tbf is made fast (its child and packets kept), two
+ * plug datagrams run the queue, and the tbf is made slow and plugged
+ * again.  The packets that were redirected to the hold (ZC_FWD_HOLD_DEV)
+ * continue to their destination; those routed to it (ZC_HOLD_DEV) are
+ * dropped there, as by zc_hold_release().
+ *
+ * Return: 0; -ENODEV when @dev does not exist; or the -errno of the
+ * failed step (-EINVAL: its root is not the tbf of a hold).
+ */
+int zc_hold_pass(const char *netns, const char *dev);
+
 #endif /* ZC_HOLD_H */
