@@ -15,7 +15,7 @@ TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 # Programs each topology runs (tests/*.c) and the suite's own unit tests.
 ZC_TESTS := notif_contract zc_limits zc_counter completion_order \
-	errq_reception udp_paths
+	errq_reception udp_paths buffer_reuse
 ZC_SELFTESTS := tracker_test errq_test
 
 LIB_SRCS := $(wildcard $(TOP)/lib/*.c)

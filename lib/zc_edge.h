@@ -153,17 +153,26 @@ struct zc_edge_sock {
 	int fd;
 };
 
-/* For ZC_EDGE_FIXTURE(): zc_edge_setup() on the hold topology, ids. */
+/* zc_edge_setup(), and the tracker and reader of @s; false on a skip. */
+static inline bool zc_edge_sock_init(struct __test_metadata *_metadata,
+				     struct zc_edge_sock *s, int family,
+				     int type, bool hold)
+{
+	s->fd = -1;
+	if (!zc_edge_setup(_metadata, &s->e, family, type, hold))
+		return false;
+	ASSERT_EQ(0, zc_tracker_init(&s->t, 0, ZC_EDGE_IDS));
+	zc_errq_init(&s->q, family);
+	zc_errq_log(&s->q, s->log, ZC_EDGE_IDS);
+	return true;
+}
+
+/* For ZC_EDGE_FIXTURE(): on the hold topology, or on any path. */
 static inline void zc_edge_sock_setup(struct __test_metadata *_metadata,
 				      struct zc_edge_sock *s, int family,
 				      int type)
 {
-	s->fd = -1;
-	if (!zc_edge_setup(_metadata, &s->e, family, type, true))
-		return;
-	ASSERT_EQ(0, zc_tracker_init(&s->t, 0, ZC_EDGE_IDS));
-	zc_errq_init(&s->q, family);
-	zc_errq_log(&s->q, s->log, ZC_EDGE_IDS);
+	zc_edge_sock_init(_metadata, s, family, type, true);
 }
 
 /*
