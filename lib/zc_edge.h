@@ -94,12 +94,15 @@ static inline bool zc_hold_load(struct __test_metadata *_metadata,
 		v[0], v[1], v[2], v[3], v[4], v[5], v[6],
 		(int)strtol(v[7], NULL, 0), (int)strtol(v[8], NULL, 0),
 	};
+	/* -ENOENT: not a hold (any more); the test shows what follows. */
 	ret = zc_hold_release(NULL, h->hold_dev);
-	ASSERT_EQ(0, ret) TH_LOG("releasing the hold %s: %s", h->hold_dev,
-				 strerror(-ret));
+	ASSERT_TRUE(!ret || ret == -ENOENT)
+		TH_LOG("releasing the hold %s: %s", h->hold_dev,
+		       strerror(-ret));
 	ret = zc_hold_release(h->fwd_ns, h->fwd_hold_dev);
-	ASSERT_EQ(0, ret) TH_LOG("releasing the hold %s in netns %s: %s",
-				 h->fwd_hold_dev, h->fwd_ns, strerror(-ret));
+	ASSERT_TRUE(!ret || ret == -ENOENT)
+		TH_LOG("releasing the hold %s in netns %s: %s",
+		       h->fwd_hold_dev, h->fwd_ns, strerror(-ret));
 	return true;
 }
 

@@ -50,6 +50,18 @@
  *                  that gives them no id, as msg_zerocopy.rst says
  *   errq_block     a blocking recvmsg(MSG_ERRQUEUE) waits on the data
  *                  queue until SO_RCVTIMEO instead of returning EAGAIN
+ *   send_enobufs_copy  a zero-copy send refused with ENOBUFS is made as a
+ *                  copy and reported sent: a kernel that falls back to
+ *                  copying instead of refusing
+ *   errq_early     id 20 of a socket completes as soon as it is sent (a
+ *                  notification forged for the next error-queue read),
+ *                  and the kernel's completion of it is left out later:
+ *                  a kernel that signals completion while it still
+ *                  references the pages
+ *   errq_unmerge   every notification of several ids comes as one per
+ *                  id, COPIED exactly for the ids sent to loopback (by
+ *                  sendto()): a kernel that keeps completions of
+ *                  different kinds apart
  *   peer_late      the receiver binds 1.5 s late (must still pass)
  *   peer_die       the receiver dies before it is ready
  *   peer_die_mid   the receiver dies after its first recv()
@@ -116,7 +128,7 @@ static void *next_sym(const char *name)
 
 /* ---- error queue: a fault acts on each notification in turn ---- */
 
-#define MAX_HELD 4
+#define MAX_HELD 8
 #define CTL_LEN 128
 
 /* One error-queue message, as the application would have received it. */
@@ -125,6 +137,33 @@ struct entry {
 	size_t controllen;
 	int flags;
 };
+
+/* Per socket (by descriptor): the ids its zero-copy sends took. */
+#define MAX_FD 64
+#define MAX_IDS 64
+#define EARLY_ID 20
+
+static struct {
+	unsigned int ids;		/* zero-copy sends made */
+	bool looped[MAX_IDS];		/* ... sent to a loopback address */
+} per_fd[MAX_FD];
+
+static int early_fd = -1;		/* errq_early: forge for this one */
+static bool early_forged;
+
+/* A zero-copy send on @fd took the next id; @looped: to loopback. */
+static void took_id(int fd, bool looped)
+{
+	unsigned int id;
+
+	if (fd < 0 || fd >= MAX_FD)
+		return;
+	id = per_fd[fd].ids++;
+	if (id < MAX_IDS)
+		per_fd[fd].looped[id] = looped;
+	if (id == EARLY_ID && fault_is("errq_early") && early_fd == -1)
+		early_fd = fd;
+}
 
 static struct entry held[MAX_HELD];	/* delivered before the next ones */
 static unsigned int nr_held;
@@ -142,6 +181,24 @@ static struct sock_extended_err *ee_of(struct entry *e)
 	return cm ? (struct sock_extended_err *)CMSG_DATA(cm) : NULL;
 }
 
+/*
+ * Set the range (and with @code >= 0 the code) of @e's notification.
+ * Through memcpy(): the entry is a char buffer, and stores through a
+ * struct pointer into it may be reordered past the copy in hold().
+ */
+static void set_range(struct entry *e, uint32_t lo, uint32_t hi, int code)
+{
+	unsigned char *p = (unsigned char *)ee_of(e);
+	struct sock_extended_err ee;
+
+	memcpy(&ee, p, sizeof(ee));
+	ee.ee_info = lo;
+	ee.ee_data = hi;
+	if (code >= 0)
+		ee.ee_code = code;
+	memcpy(p, &ee, sizeof(ee));
+}
+
 static void hold(const struct entry *e)
 {
 	if (nr_held < MAX_HELD)
@@ -152,13 +209,39 @@ static void hold(const struct entry *e)
  * Turn notification @e (the kernel's seen-th) into what the application
  * gets: kept, changed, dropped, doubled (both through held[]).
  */
-static void mangle(struct entry *e)
+static void mangle(int fd, struct entry *e)
 {
 	struct sock_extended_err *ee = ee_of(e);
 	static struct entry first;
-	uint32_t tmp;
+	uint32_t tmp, id, lo, hi;
 
 	seen++;
+	if (fault_is("errq_early") && ee && early_forged && fd == early_fd &&
+	    ee->ee_info <= EARLY_ID && EARLY_ID <= ee->ee_data) {
+		/* Forged already: the rest of the range, if any. */
+		lo = ee->ee_info;
+		hi = ee->ee_data;
+		if (lo < EARLY_ID) {
+			set_range(e, lo, EARLY_ID - 1, -1);
+			hold(e);
+		}
+		if (hi > EARLY_ID) {
+			set_range(e, EARLY_ID + 1, hi, -1);
+			hold(e);
+		}
+		return;
+	}
+	if (fault_is("errq_unmerge") && ee && fd >= 0 && fd < MAX_FD) {
+		lo = ee->ee_info;
+		hi = ee->ee_data;
+		for (id = lo; id - lo <= hi - lo; id++) {
+			set_range(e, id, id,
+				  id < MAX_IDS && per_fd[fd].looped[id] ?
+				  SO_EE_CODE_ZEROCOPY_COPIED : 0);
+			hold(e);
+		}
+		return;
+	}
 	if (fault_is("errq_stop") || fault_is("errq_spin")) {
 		if (seen <= 2)
 			hold(e);
@@ -259,6 +342,39 @@ static int deliver(struct mmsghdr *msgs, unsigned int vlen)
 	return n;
 }
 
+/* errq_early: a zero-copy completion of id EARLY_ID, as the kernel's. */
+static void forge(int fd)
+{
+	struct sock_extended_err ee = {
+		.ee_origin = SO_EE_ORIGIN_ZEROCOPY,
+		.ee_info = EARLY_ID,
+		.ee_data = EARLY_ID,
+	};
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct cmsghdr cm = { 0 };
+	struct entry e = { .flags = 0 };
+	bool v6;
+	size_t n;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return;
+	v6 = ss.ss_family == AF_INET6;
+	/* The error, then its offender address (zeroed), as the kernel. */
+	n = sizeof(ee) + (v6 ? sizeof(struct sockaddr_in6) :
+			       sizeof(struct sockaddr_in));
+	cm.cmsg_level = v6 ? SOL_IPV6 : SOL_IP;
+	cm.cmsg_type = v6 ? IPV6_RECVERR : IP_RECVERR;
+	cm.cmsg_len = CMSG_LEN(n);
+	/* memcpy(): see set_range(). */
+	memset(e.control, 0, sizeof(e.control));
+	memcpy(e.control, &cm, sizeof(cm));
+	memcpy(e.control + CMSG_LEN(0), &ee, sizeof(ee));
+	e.controllen = CMSG_SPACE(n);
+	hold(&e);
+	early_forged = true;
+}
+
 int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
 	     struct timespec *timeout)
 {
@@ -272,6 +388,8 @@ int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
 		real = next_sym("recvmmsg");
 	if (!fault || strncmp(fault, "errq_", 5) || !(flags & MSG_ERRQUEUE))
 		return real(fd, msgs, vlen, flags, timeout);
+	if (fault_is("errq_early") && fd == early_fd && !early_forged)
+		forge(fd);
 	/* Read the kernel's entries one at a time while room is left. */
 	while (nr_held < MAX_HELD - 1) {
 		memset(&one, 0, sizeof(one));
@@ -282,7 +400,7 @@ int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
 			break;
 		e.controllen = one.msg_hdr.msg_controllen;
 		e.flags = one.msg_hdr.msg_flags;
-		mangle(&e);
+		mangle(fd, &e);
 	}
 	n = deliver(msgs, vlen);
 	if (!n) {
@@ -364,6 +482,7 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
 	static ssize_t (*real)(int, const void *, size_t, int);
+	ssize_t ret;
 	int type = 0;
 	socklen_t tlen = sizeof(type);
 
@@ -371,6 +490,12 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 		real = next_sym("send");
 	if (fault_is("send_copy_zerocopy") && !(flags & MSG_ZEROCOPY))
 		flags |= MSG_ZEROCOPY;
+	if (fault && !strncmp(fault, "errq_", 5) && (flags & MSG_ZEROCOPY)) {
+		ret = real(fd, buf, len, flags);
+		if (ret >= 0)
+			took_id(fd, false);
+		return ret;
+	}
 	if (fault_is("send_zero_len_copy") && !len)
 		flags &= ~MSG_ZEROCOPY;
 	if (fault && (flags & MSG_ZEROCOPY)) {
@@ -390,12 +515,63 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 		}
 		if (sends == 100 && fault_is("sk_err"))
 			sk_err_pending = true;
+		if (fault_is("send_enobufs_copy")) {
+			ret = real(fd, buf, len, flags);
+			if (ret < 0 && errno == ENOBUFS)
+				ret = real(fd, buf, len, flags & ~MSG_ZEROCOPY);
+			return ret;
+		}
 		if (fault_is("send_short") && len > 1000 &&
 		    !getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) &&
 		    type == SOCK_STREAM)
 			len -= 1000;
 	}
 	return real(fd, buf, len, flags);
+}
+
+/* Whether @addr is a loopback address. */
+static bool loopback(const struct sockaddr *addr)
+{
+	const struct sockaddr_in6 *a6 = (const void *)addr;
+	const struct sockaddr_in *a4 = (const void *)addr;
+
+	if (!addr)
+		return false;
+	if (addr->sa_family == AF_INET)
+		return (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	return addr->sa_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+	       const struct sockaddr *addr, socklen_t alen)
+{
+	static ssize_t (*real)(int, const void *, size_t, int,
+			       const struct sockaddr *, socklen_t);
+	ssize_t ret;
+
+	if (!real)
+		real = next_sym("sendto");
+	ret = real(fd, buf, len, flags, addr, alen);
+	if (ret >= 0 && (flags & MSG_ZEROCOPY) && fault &&
+	    !strncmp(fault, "errq_", 5))
+		took_id(fd, loopback(addr));
+	return ret;
+}
+
+/* A descriptor closed: a new socket may take its number. */
+int close(int fd)
+{
+	static int (*real)(int);
+
+	if (!real)
+		real = next_sym("close");
+	if (fault && fd >= 0 && fd < MAX_FD) {
+		memset(&per_fd[fd], 0, sizeof(per_fd[fd]));
+		if (fd == early_fd && early_forged)
+			early_fd = -2;	/* done: once per process */
+	}
+	return real(fd);
 }
 
 /* ---- the receiver ---- */

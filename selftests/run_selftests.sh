@@ -125,6 +125,38 @@ rows=(
 	"fails_errq_blocks|hold|-|errq_block|errq_reception/r:reception.ip6_udp.returns_eagain_at_once_if_empty|1|10|ip6_udp@hold: recvmsg\(MSG_ERRQUEUE\) on an empty queue of a blocking socket took [0-9]+ ms .*it blocked"
 	# a truncated notification that the reader would not report
 	"fails_ctrunc_unreported|hold|-|errq_ctrunc|errq_reception/r:recvmmsg.ip4_udp.reads_several_per_recvmmsg|1|10|ip4_udp@hold: entry [0-9]+: MSG_CTRUNC: control data truncated"
+	# zc_limits, TCP: a kernel that copies instead of refusing
+	"fails_enobufs_hidden_tcp|hold|-|send_enobufs_copy|zc_limits/r:optmem.ip4_tcp.fails_with_enobufs_while_held|1|10|ip4_tcp@hold: expected ENOBUFS within 64 zero-copy sends .* seen .* after [0-9]+ sends"
+	# zc_limits, TCP: a refused send that took an id
+	"fails_enobufs_takes_id_tcp|hold|-|send_enobufs_sent|zc_limits/r:optmem.ip6_tcp.fails_with_enobufs_while_held|1|10|ip6_tcp@hold: .*(did the refused send take an id|the refused send took an id)"
+	# udp_paths: a copy append that takes an id
+	"fails_cork_copy_append_takes_id|hold|-|send_copy_zerocopy|udp_paths/r:cork.ip4_udp.gives_ids_to_zerocopy_appends|1|10|ip4_udp@hold: MSG_MORE cz: expected an id per zero-copy append, 1, to complete; read \\[0,1\\]\\(copied\\) \\(1 ranges beyond the ids issued: a copy append took one\\?\\)"
+	# udp_paths: a corked datagram reported zero-copy
+	"fails_cork_reported_zerocopy|hold|-|errq_copied|udp_paths/r:cork.ip6_udp.gives_ids_to_zerocopy_appends|1|10|ip6_udp@hold: MSG_MORE zz: expected COPIED"
+	# udp_paths: appends that do not arrive as sent
+	"fails_cork_datagram_corrupt|hold|-|peer_corrupt|udp_paths/r:cork.ip4_udp.delivers_appends_as_one_datagram|1|10|ip4_udp@hold: datagrams built from appends: the receiver saw 1 datagrams not as sent"
+	# udp_paths: a segmented send reported COPIED on the sink
+	"fails_gso_copied|hold|-|errq_copied|udp_paths/r:gso.ip4_udp.gives_one_id_per_send|1|10|ip4_udp@hold: expected zero-copy for every segmented send to the sink, seen [1-4] of 4 COPIED"
+	# udp_paths: datagrams over the MTU that were not fragmented
+	"fails_frag_not_fragmented|hold|sink_mtu_big|-|udp_paths/r:frag.ip4_udp.copies_datagrams_over_the_mtu|1|10|ip4_udp@hold: 4 datagrams of 3000 bytes created 0 fragments"
+	# udp_paths: a fragmented datagram reported zero-copy
+	"fails_frag_reported_zerocopy|hold|-|errq_copied|udp_paths/r:frag.ip6_udp.copies_datagrams_over_the_mtu|1|10|ip6_udp@hold: expected COPIED for datagrams over the MTU"
+	# udp_paths: the known merge of flags stays visible
+	"xfails_coalesce_merged|hold|-|-|udp_paths/r:coalesce.ip6_udp.flags_every_merged_id|0|10|# XFAIL ip6_udp@hold: completions of copied and zero-copy sends merged under the first one's flag"
+	# udp_paths: a kernel that keeps the two kinds apart passes
+	"passes_coalesce_unmerged|hold|-|errq_unmerge|udp_paths/r:coalesce.ip4_udp.flags_every_merged_id|0|10|^ok 1 coalesce.ip4_udp.flags_every_merged_id\$"
+	# udp_paths: a flag wrong even for its range's first id
+	"fails_coalesce_flag_wrong|hold|-|errq_copied|udp_paths/r:coalesce.ip4_udp.flags_every_merged_id|1|10|ip4_udp@hold: a notification's COPIED flag is wrong for the first id of its range"
+	# buffer_reuse: a completion while the pages are still in use
+	"fails_reuse_completed_early|hold|slow_fwd|errq_early|buffer_reuse/r:reuse.ip4_udp.keeps_bytes_after_completion|1|20|ip4_udp@hold: the receiver saw [0-9]+ datagrams not as sent .* and [0-9]+ datagrams twice: bytes written over a buffer after its completion was read"
+	# buffer_reuse: the same for TCP
+	"fails_reuse_completed_early_tcp|hold|slow_fwd|errq_early|buffer_reuse/r:reuse.ip6_tcp.keeps_bytes_after_completion|1|20|ip6_tcp@hold: the receiver saw [1-9][0-9]* reads not as sent"
+	# buffer_reuse: copied at send (no scatter-gather), yet completed late
+	"fails_converse_copied_before_hold|hold|tx_sg_off|-|buffer_reuse/r:converse.ip4_udp.shares_pages_until_completion|1|10|ip4_udp@hold: expected the receiver to get the bytes as changed .* seen the bytes as sent: a copy was made before the hold"
+	# buffer_reuse: nothing held: completed, or delivered, before the change
+	"fails_converse_not_held|hold|fwd_hold_off|-|buffer_reuse/r:converse.ip6_udp.shares_pages_until_completion|1|10|ip6_udp@hold: (the send completed .* before its buffer was changed|.*seen the bytes as sent)"
+	# buffer_reuse: the receiver got something else than the change
+	"fails_converse_not_seen|hold|-|peer_corrupt|buffer_reuse/r:converse.ip6_udp.shares_pages_until_completion|1|10|ip6_udp@hold: expected the receiver to get the bytes as changed"
 )
 
 # input_drop MATCH: nftables drops what MATCH selects at the receiver.
@@ -163,6 +195,16 @@ tweak()
 		;;
 	sink_down) ip -n "$ZC_TX_NS" link set ifb0 down ;;
 	hold_off) tc -n "$ZC_TX_NS" qdisc replace dev "$ZC_HOLD_DEV" root noqueue ;;
+	# the receiver's path at 1 Mbit/s: sends queue in the forwarder
+	slow_fwd)
+		tc -n "$ZC_FWD_NS" qdisc replace dev veth2 root \
+			tbf rate 1mbit burst 1600 limit 1000000
+		;;
+	tx_sg_off) ip netns exec "$ZC_TX_NS" ethtool -K veth0 sg off >/dev/null ;;
+	fwd_hold_off)
+		tc -n "$ZC_FWD_NS" qdisc replace dev "$ZC_FWD_HOLD_DEV" root noqueue
+		;;
+	sink_mtu_big) ip -n "$ZC_TX_NS" link set ifb0 mtu 9000 ;;
 	tcp_loss) input_drop "meta l4proto tcp numgen random mod 100 < 3" ;;
 	udp_loss) input_drop "meta l4proto udp numgen inc mod 1000 == 500" ;;
 	tcp_reorder)
@@ -199,8 +241,11 @@ needs()
 	forwarding_off | optmem_tiny)
 		command -v sysctl >/dev/null || echo "sysctl (procps) missing"
 		;;
-	tcp_reorder | hold_off)
+	tcp_reorder | hold_off | slow_fwd | fwd_hold_off)
 		command -v tc >/dev/null || echo "tc (iproute2) missing"
+		;;
+	tx_sg_off)
+		command -v ethtool >/dev/null || echo "ethtool missing"
 		;;
 	esac
 }

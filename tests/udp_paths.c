@@ -187,8 +187,11 @@ TEST_F(cork, gives_ids_to_zerocopy_appends)
 					 row->appends, strerror(-ret));
 		ret = zc_errq_wait(fd, &q, &t, &w);
 		ASSERT_EQ(0, ret)
-			TH_LOG("%s: %s %s: expected an id per zero-copy append, %u, to complete: %s",
-			       e->label, how, row->appends, t.issued, q.why);
+			TH_LOG("%s: %s %s: expected an id per zero-copy append, %u, to complete; read %s (%llu ranges beyond the ids issued: a copy append took one?): %s",
+			       e->label, how, row->appends, t.issued,
+			       zc_errq_format_log(&q, seen, sizeof(seen)),
+			       (unsigned long long)
+			       t.anomaly[ZC_MALFORMED].events, q.why);
 		ASSERT_TRUE(zc_tracker_done(&t))
 			TH_LOG("%s: %s %s: expected ids 0..%u, one per zero-copy append, each once; read %s (%llu unknown ids: a copy append took one?)",
 			       e->label, how, row->appends, t.issued - 1,
