@@ -338,4 +338,9 @@ static inline struct zc_wait zc_edge_wait(void)
 	};
 }
 
+/* ZC_EDGE_FIXTURE() of a zc_edge_sock on the hold topology. */
+#define ZC_EDGE_SOCK_FIXTURE(f, rows) \
+	ZC_EDGE_FIXTURE(f, struct zc_edge_sock, rows, zc_edge_sock_setup, \
+			zc_edge_sock_teardown)
+
 #endif /* ZC_EDGE_H */

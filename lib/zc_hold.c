@@ -165,15 +165,24 @@ static struct mnl_socket *tc_open(const char *netns, int *err)
 	return nl;
 }
 
+/* @dev's index, and an rtnetlink socket, in namespace @netns. */
+static struct mnl_socket *hold_open(const char *netns, const char *dev,
+				    int *ifindex, int *err)
+{
+	*ifindex = ifindex_in(netns, dev);
+	if (*ifindex < 0) {
+		*err = *ifindex;
+		return NULL;
+	}
+	return tc_open(netns, err);
+}
+
 int zc_hold_release(const char *netns, const char *dev)
 {
 	struct mnl_socket *nl;
 	int ifindex, ret;
 
-	ifindex = ifindex_in(netns, dev);
-	if (ifindex < 0)
-		return ifindex;
-	nl = tc_open(netns, &ret);
+	nl = hold_open(netns, dev, &ifindex, &ret);
 	if (!nl)
 		return ret;
 	/* Deleting the child frees its packets; a new one holds again. */
@@ -189,10 +198,7 @@ int zc_hold_pass(const char *netns, const char *dev)
 	struct mnl_socket *nl;
 	int ifindex, ret;
 
-	ifindex = ifindex_in(netns, dev);
-	if (ifindex < 0)
-		return ifindex;
-	nl = tc_open(netns, &ret);
+	nl = hold_open(netns, dev, &ifindex, &ret);
 	if (!nl)
 		return ret;
 	/*

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* System helpers for libzc: see zc_sys.h. */
 /*
- * setns() and CLONE_NEWNET need _GNU_SOURCE, which
+ * setns(), CLONE_NEWNET and pipe2() need _GNU_SOURCE, which
  * older kernel trees' lib.mk does not define.
  */
 #ifndef _GNU_SOURCE
@@ -11,10 +11,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -398,6 +400,34 @@ int zc_kmsg_read(int fd, const char *const *words, char *first, size_t len)
 			snprintf(first, len, "%.*s", (int)strcspn(text, "\n"),
 				 text);
 	}
+}
+
+pid_t zc_fork_piped(int *fd)
+{
+	pid_t parent = getpid(), pid;
+	int fds[2], ret;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return ret;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		/* Die with the test, even when nothing reaps this child. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(1);
+		*fd = fds[1];
+		return 0;
+	}
+	close(fds[1]);
+	*fd = fds[0];
+	return pid;
 }
 
 const char *zc_getenv(const char *name, const char *fallback)

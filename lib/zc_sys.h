@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* State that outlives a test process: uid locks, sysctl journals. */
 #define ZC_STATE_DIR	"/run/zc-selftests"
@@ -137,6 +138,19 @@ int zc_kmsg_open(void);
  * Return: the count, or -errno of read().
  */
 int zc_kmsg_read(int fd, const char *const *words, char *first, size_t len);
+
+/**
+ * zc_fork_piped() - fork a child joined to the caller by a pipe (both ends
+ * close-on-exec): the child writes, the caller reads, and end of file
+ * tells the caller that the child is gone.  The child is killed when the
+ * caller's thread dies (PR_SET_PDEATHSIG), and exits 1 at once if the
+ * caller died before that was set.  @fd: the caller's read end, or in the
+ * child its write end.
+ *
+ * Return: the child's pid in the caller, 0 in the child, or -errno of
+ * pipe2() or fork().
+ */
+pid_t zc_fork_piped(int *fd);
 
 /** zc_getenv() - the variable's value, or @fallback when unset or empty */
 const char *zc_getenv(const char *name, const char *fallback);

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -168,42 +167,30 @@ int zc_run_as(struct zc_as_user *u, int (*fn)(void *arg, void *out,
 	int64_t deadline = zc_now_ms() + u->timeout_ms;
 	struct pollfd pfd = { .events = POLLIN };
 	struct as_user_msg m = { 0 };
-	pid_t parent = getpid(), pid;
 	size_t got = 0, want = sizeof(m) + len;
 	char *buf;
-	int fds[2], ret;
+	int fd, ret;
 	ssize_t n;
+	pid_t pid;
 
 	u->status = -1;
 	u->why[0] = '\0';
 	buf = calloc(1, want);
 	if (!buf)
 		return -ENOMEM;
-	if (pipe2(fds, O_CLOEXEC)) {
-		free(buf);
-		return -errno;
-	}
-	fflush(NULL);
-	pid = fork();
+	pid = zc_fork_piped(&fd);
 	if (pid < 0) {
-		ret = -errno;
-		close(fds[0]);
-		close(fds[1]);
 		free(buf);
-		return ret;
+		return pid;
 	}
 	if (!pid) {
-		close(fds[0]);
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-			_exit(1);
 		m.ret = become(u, &m);
 		if (!m.ret)
 			m.ret = fn(arg, buf + sizeof(m), len);
 		memcpy(buf, &m, sizeof(m));
-		_exit(write(fds[1], buf, want) == (ssize_t)want ? 0 : 1);
+		_exit(write(fd, buf, want) == (ssize_t)want ? 0 : 1);
 	}
-	close(fds[1]);
-	pfd.fd = fds[0];
+	pfd.fd = fd;
 	ret = 0;
 	while (got < want) {
 		ret = poll(&pfd, 1, zc_left_ms(deadline));
@@ -213,7 +200,7 @@ int zc_run_as(struct zc_as_user *u, int (*fn)(void *arg, void *out,
 			ret = ret ? -errno : -ETIMEDOUT;
 			break;
 		}
-		n = read(fds[0], buf + got, want - got);
+		n = read(fd, buf + got, want - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -227,7 +214,7 @@ int zc_run_as(struct zc_as_user *u, int (*fn)(void *arg, void *out,
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &u->status, 0) < 0 && errno == EINTR)
 		;
-	close(fds[0]);
+	close(fd);
 	if (!ret) {
 		memcpy(&m, buf, sizeof(m));
 		memcpy(out, buf + sizeof(m), len);

@@ -132,15 +132,15 @@ rows=(
 	# udp_paths: a copy append that takes an id
 	"fails_cork_copy_append_takes_id|hold|-|send_copy_zerocopy|udp_paths/r:cork.ip4_udp.gives_ids_to_zerocopy_appends|1|10|ip4_udp@hold: MSG_MORE cz: expected an id per zero-copy append, 1, to complete; read \\[0,1\\]\\(copied\\) \\(1 ranges beyond the ids issued: a copy append took one\\?\\)"
 	# udp_paths: a corked datagram reported zero-copy
-	"fails_cork_reported_zerocopy|hold|-|errq_copied|udp_paths/r:cork.ip6_udp.gives_ids_to_zerocopy_appends|1|10|ip6_udp@hold: MSG_MORE zz: expected COPIED"
+	"fails_cork_reported_zerocopy|hold|-|errq_copied|udp_paths/r:cork.ip6_udp.gives_ids_to_zerocopy_appends|1|10|ip6_udp@hold: MSG_MORE zz: expected COPIED, seen 2 of 2 ids zero-copy"
 	# udp_paths: appends that do not arrive as sent
 	"fails_cork_datagram_corrupt|hold|-|peer_corrupt|udp_paths/r:cork.ip4_udp.delivers_appends_as_one_datagram|1|10|ip4_udp@hold: datagrams built from appends: the receiver saw 1 datagrams not as sent"
 	# udp_paths: a segmented send reported COPIED on the sink
-	"fails_gso_copied|hold|-|errq_copied|udp_paths/r:gso.ip4_udp.gives_one_id_per_send|1|10|ip4_udp@hold: expected zero-copy for every segmented send to the sink, seen [1-4] of 4 COPIED"
+	"fails_gso_copied|hold|-|errq_copied|udp_paths/r:gso.ip4_udp.gives_one_id_per_send|1|10|ip4_udp@hold: segmented sends to the sink: expected zero-copy, seen [1-4] of 4 ids COPIED"
 	# udp_paths: datagrams over the MTU that were not fragmented
 	"fails_frag_not_fragmented|hold|sink_mtu_big|-|udp_paths/r:frag.ip4_udp.copies_datagrams_over_the_mtu|1|10|ip4_udp@hold: 4 datagrams of 3000 bytes created 0 fragments"
 	# udp_paths: a fragmented datagram reported zero-copy
-	"fails_frag_reported_zerocopy|hold|-|errq_copied|udp_paths/r:frag.ip6_udp.copies_datagrams_over_the_mtu|1|10|ip6_udp@hold: expected COPIED for datagrams over the MTU"
+	"fails_frag_reported_zerocopy|hold|-|errq_copied|udp_paths/r:frag.ip6_udp.copies_datagrams_over_the_mtu|1|10|ip6_udp@hold: datagrams over the MTU: expected COPIED, seen [1-4] of 4 ids zero-copy"
 	# udp_paths: the known merge of flags stays visible
 	"xfails_coalesce_merged|hold|-|-|udp_paths/r:coalesce.ip6_udp.flags_every_merged_id|0|10|# XFAIL ip6_udp@hold: completions of copied and zero-copy sends merged under the first one's flag"
 	# udp_paths: a kernel that keeps the two kinds apart passes

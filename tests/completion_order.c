@@ -33,11 +33,9 @@
 #define TCP_SIZE	4000
 
 /* One socket to two destinations: UDP. */
-ZC_EDGE_FIXTURE(reorder, struct zc_edge_sock, ZC_VARIANTS_UDP,
-		zc_edge_sock_setup, zc_edge_sock_teardown);
+ZC_EDGE_SOCK_FIXTURE(reorder, ZC_VARIANTS_UDP);
 /* Retransmission: TCP. */
-ZC_EDGE_FIXTURE(retransmit, struct zc_edge_sock, ZC_VARIANTS_TCP,
-		zc_edge_sock_setup, zc_edge_sock_teardown);
+ZC_EDGE_SOCK_FIXTURE(retransmit, ZC_VARIANTS_TCP);
 
 /* The notifications in the order they were read, for a message. */
 #define arrival(o) zc_errq_format_log(&(o)->q, seen, sizeof(seen))

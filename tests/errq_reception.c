@@ -52,12 +52,9 @@
 	ZC_VARIANT_ROW(f, ip6_udp, AF_INET6, SOCK_DGRAM); \
 	ZC_VARIANT_ROW(f, ip6_tcp, AF_INET6, SOCK_STREAM)
 
-ZC_EDGE_FIXTURE(reception, struct zc_edge_sock, ZC_VARIANTS_ALL,
-		zc_edge_sock_setup, zc_edge_sock_teardown);
-ZC_EDGE_FIXTURE(recvmmsg, struct zc_edge_sock, ZC_VARIANTS_UDP,
-		zc_edge_sock_setup, zc_edge_sock_teardown);
-ZC_EDGE_FIXTURE(mapped, struct zc_edge_sock, IP6_ROWS,
-		zc_edge_sock_setup, zc_edge_sock_teardown);
+ZC_EDGE_SOCK_FIXTURE(reception, ZC_VARIANTS_ALL);
+ZC_EDGE_SOCK_FIXTURE(recvmmsg, ZC_VARIANTS_UDP);
+ZC_EDGE_SOCK_FIXTURE(mapped, IP6_ROWS);
 
 /*
  * Connect r->fd to the sink (UDP) or a new receiver (TCP); @mapped: the

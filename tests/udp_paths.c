@@ -64,14 +64,10 @@
 #define SENDS		4
 #define MIXED		6	/* coalesce: sends, looped and sunk in turn */
 
-ZC_EDGE_FIXTURE(cork, struct zc_edge_sock, ZC_VARIANTS_UDP,
-		zc_edge_sock_setup, zc_edge_sock_teardown);
-ZC_EDGE_FIXTURE(gso, struct zc_edge_sock, ZC_VARIANTS_UDP,
-		zc_edge_sock_setup, zc_edge_sock_teardown);
-ZC_EDGE_FIXTURE(frag, struct zc_edge_sock, ZC_VARIANTS_UDP,
-		zc_edge_sock_setup, zc_edge_sock_teardown);
-ZC_EDGE_FIXTURE(coalesce, struct zc_edge_sock, ZC_VARIANTS_UDP,
-		zc_edge_sock_setup, zc_edge_sock_teardown);
+ZC_EDGE_SOCK_FIXTURE(cork, ZC_VARIANTS_UDP);
+ZC_EDGE_SOCK_FIXTURE(gso, ZC_VARIANTS_UDP);
+ZC_EDGE_SOCK_FIXTURE(frag, ZC_VARIANTS_UDP);
+ZC_EDGE_SOCK_FIXTURE(coalesce, ZC_VARIANTS_UDP);
 
 /* Datagrams built from appends: 'z' a zero-copy one, 'c' a copy. */
 static const struct append_row {
@@ -131,6 +127,25 @@ static void datagram(char *buf, size_t size, uint32_t seq)
 }
 
 /*
+ * Every id of @t flagged as expected: COPIED if @copied, else zero-copy;
+ * @what names the case, @why the reason of the expectation.
+ */
+static void expect_flag(struct __test_metadata *_metadata,
+			const struct zc_edge *e, const struct zc_tracker *t,
+			const struct zc_errq *q, bool copied, const char *what,
+			const char *why)
+{
+	char seen[128];
+
+	ASSERT_EQ(0ULL, copied ? t->zerocopy : t->copied)
+		TH_LOG("%s: %s: expected %s, seen %llu of %u ids %s (read %s); %s",
+		       e->label, what, copied ? "COPIED" : "zero-copy",
+		       (unsigned long long)(copied ? t->zerocopy : t->copied),
+		       t->issued, copied ? "zero-copy" : "COPIED",
+		       zc_errq_format_log(q, seen, sizeof(seen)), why);
+}
+
+/*
  * Start the receiver for @n datagrams of @size bytes and connect @s->fd
  * to it (SO_ZEROCOPY).
  */
@@ -167,7 +182,7 @@ TEST_F(cork, gives_ids_to_zerocopy_appends)
 	struct zc_wait w = zc_edge_wait();
 	static char buf[SIZE];
 	struct zc_notif log[4];
-	char seen[128];
+	char seen[128], what[32];
 	unsigned int i;
 
 	for (i = 0; i < ROWS; i++) {
@@ -201,11 +216,9 @@ TEST_F(cork, gives_ids_to_zerocopy_appends)
 		fprintf(TH_LOG_STREAM, "# %s: %s %s: %u ids, read %s\n",
 			e->label, how, row->appends, t.issued,
 			zc_errq_format_log(&q, seen, sizeof(seen)));
-		ASSERT_EQ(0ULL, t.zerocopy)
-			TH_LOG("%s: %s %s: expected COPIED (a datagram built from appends is checksummed in software, from a copy), seen %llu ids zero-copy: %s; if the kernel now offloads the checksum of corked datagrams, this expectation is stale",
-			       e->label, how, row->appends,
-			       (unsigned long long)t.zerocopy,
-			       zc_errq_format_log(&q, seen, sizeof(seen)));
+		snprintf(what, sizeof(what), "%s %s", how, row->appends);
+		expect_flag(_metadata, e, &t, &q, true, what,
+			    "a datagram built from appends is checksummed in software, from a copy; if the kernel now offloads it, this expectation is stale");
 		zc_tracker_free(&t);
 		close(fd);
 	}
@@ -271,10 +284,9 @@ TEST_F(gso, gives_one_id_per_send)
 		TH_LOG("%s: expected one id per send of %d segments, ids 0..%d, each once; read %s",
 		       s->e.label, GSO_SEGS, SENDS - 1,
 		       zc_errq_format_log(&s->q, seen, sizeof(seen)));
-	ASSERT_EQ(0ULL, s->t.copied)
-		TH_LOG("%s: expected zero-copy for every segmented send to the sink, seen %llu of %d COPIED: %s; likely cause: the sink (ifb0) lost scatter-gather, checksum or UDP segmentation offload, or a packet socket taps it",
-		       s->e.label, (unsigned long long)s->t.copied, SENDS,
-		       zc_errq_format_log(&s->q, seen, sizeof(seen)));
+	expect_flag(_metadata, &s->e, &s->t, &s->q, false,
+		    "segmented sends to the sink",
+		    "likely cause: the sink (ifb0) lost scatter-gather, checksum or UDP segmentation offload, or a packet socket taps it");
 }
 
 TEST_F(gso, delivers_every_segment)
@@ -337,10 +349,9 @@ TEST_F(frag, copies_datagrams_over_the_mtu)
 		TH_LOG("%s: %d datagrams of %d bytes created %llu fragments; expected them fragmented at the sink's MTU 1500",
 		       s->e.label, SENDS, FRAG_SIZE,
 		       (unsigned long long)(after - before));
-	ASSERT_EQ(0ULL, s->t.zerocopy)
-		TH_LOG("%s: expected COPIED for datagrams over the MTU (fragments are built from a copy), seen %llu of %d zero-copy: %s; if the kernel now fragments without copying, this expectation is stale",
-		       s->e.label, (unsigned long long)s->t.zerocopy, SENDS,
-		       zc_errq_format_log(&s->q, seen, sizeof(seen)));
+	expect_flag(_metadata, &s->e, &s->t, &s->q, true,
+		    "datagrams over the MTU",
+		    "fragments are built from a copy; if the kernel now fragments without copying, this expectation is stale");
 }
 
 TEST_F(frag, delivers_fragmented_datagrams)

@@ -45,8 +45,7 @@
 #endif
 
 
-ZC_EDGE_FIXTURE(counter, struct zc_edge_sock, ZC_VARIANTS_ALL,
-		zc_edge_sock_setup, zc_edge_sock_teardown);
+ZC_EDGE_SOCK_FIXTURE(counter, ZC_VARIANTS_ALL);
 
 /* A socket to the sink (UDP) or the receiver (TCP); SO_ZEROCOPY @zc. */
 static void open_path(struct __test_metadata *_metadata, struct zc_edge_sock *c,
