@@ -186,10 +186,11 @@ inner() {
 				-ldl >>"$log" 2>&1 ||
 				{ report FAIL "$f" "$log" "link"; continue; }
 		elif [ "$lib_ok" = 1 ]; then
-			# No extra libraries, as the Makefile: a glibc before
-			# 2.34 needs -lpthread for threads, and this finds it.
+			# The Makefile's LDLIBS, libmnl (lib/zc_hold.c), and no
+			# more: a glibc before 2.34 needs -lpthread for
+			# threads, and this finds it.
 			"$cc" "${cflags[@]}" -o "$out/${f%.c}" "$obj" \
-				"$out/lib/libzc.a" >>"$log" 2>&1 ||
+				"$out/lib/libzc.a" -lmnl >>"$log" 2>&1 ||
 				{ report FAIL "$f" "$log" "link"; continue; }
 		else
 			report FAIL "$f" "$log" "not linked: libzc.a did not build"
