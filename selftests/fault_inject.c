@@ -4,9 +4,10 @@
  * receiver, misbehave on purpose, so that the suite's self-tests can check
  * that every such fault fails the test, within seconds, with a message
  * that names it.  The tests are linked dynamically for this reason: libzc
- * reads the error queue with libc recvmmsg(), waits with poll(), reads
- * SO_ERROR with getsockopt() and sends with send(); the receiver binds
- * and calls recv().
+ * reads the error queue with libc recvmmsg() (and recvmsg() one entry at
+ * a time, which goes through the same faults), waits with poll(), reads
+ * SO_ERROR with getsockopt() and sends with send() and sendto(); the
+ * receiver binds and calls recv().
  *
  * It acts only in the processes of the test programs (ZC_FAULT_TARGETS,
  * default "notif_contract", matched against the program name), so that
@@ -58,6 +59,9 @@
  *                  and the kernel's completion of it is left out later:
  *                  a kernel that signals completion while it still
  *                  references the pages
+ *   sockopt_accept setsockopt(SO_ZEROCOPY) succeeds on every socket
+ *   close_eio      close() of a socket with SO_ZEROCOPY set closes it and
+ *                  reports EIO
  *   errq_unmerge   every notification of several ids comes as one per
  *                  id, COPIED exactly for the ids sent to loopback (by
  *                  sendto()): a kernel that keeps completions of
@@ -170,15 +174,21 @@ static unsigned int nr_held;
 static unsigned int seen;		/* notifications from the kernel */
 static bool done;
 
+/* The extended error of @e, whichever of its control messages it is. */
 static struct sock_extended_err *ee_of(struct entry *e)
 {
 	struct msghdr msg = {
 		.msg_control = e->control,
 		.msg_controllen = e->controllen,
 	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	struct cmsghdr *cm;
 
-	return cm ? (struct sock_extended_err *)CMSG_DATA(cm) : NULL;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if ((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
+		    (cm->cmsg_level == SOL_IPV6 &&
+		     cm->cmsg_type == IPV6_RECVERR))
+			return (struct sock_extended_err *)CMSG_DATA(cm);
+	return NULL;
 }
 
 /*
@@ -413,13 +423,37 @@ int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	static ssize_t (*real)(int, struct msghdr *, int);
+	struct mmsghdr one = { .msg_hdr = *msg };
+	int n;
 
 	if (!real)
 		real = next_sym("recvmsg");
 	if (fault_is("errq_block") && (flags & MSG_ERRQUEUE) &&
 	    !(flags & MSG_DONTWAIT))
 		return real(fd, msg, flags & ~MSG_ERRQUEUE);
+	/* A non-blocking read of one entry goes through the same faults. */
+	if (fault && !strncmp(fault, "errq_", 5) && (flags & MSG_ERRQUEUE) &&
+	    (flags & MSG_DONTWAIT)) {
+		n = recvmmsg(fd, &one, 1, flags, NULL);
+		if (n == 1)
+			*msg = one.msg_hdr;
+		return n == 1 ? (ssize_t)one.msg_len : -1;
+	}
 	return real(fd, msg, flags);
+}
+
+/* ---- SO_ZEROCOPY and close() ---- */
+
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	static int (*real)(int, int, int, const void *, socklen_t);
+
+	if (!real)
+		real = next_sym("setsockopt");
+	if (fault_is("sockopt_accept") && level == SOL_SOCKET &&
+	    name == SO_ZEROCOPY)
+		return 0;
+	return real(fd, level, name, val, len);
 }
 
 /* ---- waits ---- */
@@ -563,6 +597,8 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 int close(int fd)
 {
 	static int (*real)(int);
+	socklen_t len = sizeof(int);
+	int zc = 0, ret;
 
 	if (!real)
 		real = next_sym("close");
@@ -570,6 +606,12 @@ int close(int fd)
 		memset(&per_fd[fd], 0, sizeof(per_fd[fd]));
 		if (fd == early_fd && early_forged)
 			early_fd = -2;	/* done: once per process */
+	}
+	if (fault_is("close_eio") &&
+	    !getsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &zc, &len) && zc) {
+		ret = real(fd);
+		errno = EIO;
+		return ret ? ret : -1;
 	}
 	return real(fd);
 }

@@ -125,6 +125,20 @@ rows=(
 	"fails_errq_blocks|hold|-|errq_block|errq_reception/r:reception.ip6_udp.returns_eagain_at_once_if_empty|1|10|ip6_udp@hold: recvmsg\(MSG_ERRQUEUE\) on an empty queue of a blocking socket took [0-9]+ ms .*it blocked"
 	# a truncated notification that the reader would not report
 	"fails_ctrunc_unreported|hold|-|errq_ctrunc|errq_reception/r:recvmmsg.ip4_udp.reads_several_per_recvmmsg|1|10|ip4_udp@hold: entry [0-9]+: MSG_CTRUNC: control data truncated"
+	# zc_limits: a user over RLIMIT_MEMLOCK whose sends are not refused
+	"fails_memlock_not_enforced|hold|-|send_enobufs_copy|zc_limits/r:memlock.ip4_udp.fails_with_enobufs_over_rlimit|1|10|ip4_udp@hold: uid [0-9]+ without CAP_IPC_LOCK, RLIMIT_MEMLOCK 65536: expected ENOBUFS within 64 held sends of 1000 bytes, seen none after 64"
+	# zc_limits: root with CAP_IPC_LOCK refused once
+	"fails_cap_ipc_lock_charged|hold|-|send_enobufs|zc_limits/r:memlock.ip6_udp.never_charges_cap_ipc_lock|1|10|ip6_udp@hold: root with CAP_IPC_LOCK, RLIMIT_MEMLOCK 0: send 10 of 16 held refused"
+	# completion_order: nothing held, so nothing out of order
+	"fails_reorder_not_held|hold|hold_off|-|completion_order/r:reorder.ip4_udp.closes_gaps_of_held_sends|1|10|ip4_udp@hold: expected the 5 held sends to be all that is missing"
+	# completion_order: the forwarder holds nothing, so TCP never retransmits
+	"fails_retransmit_not_held|hold|fwd_hold_off|-|completion_order/r:retransmit.ip6_tcp.completes_retransmitted_range_late|1|10|ip6_tcp@hold: (expected every id but 0 to complete while the first transmission of id 0 was held|ids completed with no retransmission)"
+	# zc_counter: SO_ZEROCOPY accepted on a raw socket
+	"fails_sockopt_accepted_everywhere|hold|-|sockopt_accept|zc_counter/r:sockopt.raw4.accepts_only_tcp_and_udp|1|10|setsockopt\\(SO_ZEROCOPY, 1\\): expected Operation not supported, seen success"
+	# zc_limits: close() with sends held reports an error
+	"fails_close_error|hold|-|close_eio|zc_limits/r:close_tcp.ip4_tcp.closes_with_data_held|1|10|ip4_tcp@hold: close\\(\\) with data held beyond the sender and notifications unread: Input/output error"
+	# errq_reception: an entry of another origin beside the timestamps
+	"fails_tstamp_other_origin|hold|-|errq_origin|errq_reception/r:tstamp.ip4_udp.separates_timestamps_from_completions|1|10|ip4_udp@hold: an entry of origin 1"
 	# zc_limits, TCP: a kernel that copies instead of refusing
 	"fails_enobufs_hidden_tcp|hold|-|send_enobufs_copy|zc_limits/r:optmem.ip4_tcp.fails_with_enobufs_while_held|1|10|ip4_tcp@hold: expected ENOBUFS within 64 zero-copy sends .* seen .* after [0-9]+ sends"
 	# zc_limits, TCP: a refused send that took an id
