@@ -33,7 +33,7 @@ source "$ZC_DIR/harness/program.sh"
 # shellcheck source=harness/supervise.sh
 source "$ZC_DIR/harness/supervise.sh"
 
-DEFAULT_TOPOS="lo veth sink forward veth_tbf"
+DEFAULT_TOPOS="lo veth sink forward veth_tbf hold"
 DEFAULT_TIMEOUT=60	# seconds per program
 LIST_TIMEOUT=10		# seconds to list a program's cases
 KILL_GRACE=5		# seconds between SIGTERM and SIGKILL of a program

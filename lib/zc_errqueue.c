@@ -39,6 +39,36 @@ void zc_errq_log(struct zc_errq *q, struct zc_notif *log, size_t cap)
 	q->log_len = 0;
 }
 
+const char *zc_errq_format_log(const struct zc_errq *q, char *buf,
+			       size_t len)
+{
+	size_t i, pos = 0;
+	int n;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < q->log_len; i++) {
+		const struct zc_notif *e = &q->log[i];
+
+		if (e->lo == e->hi)
+			n = snprintf(buf + pos, len - pos, "%s[%u]%s",
+				     i ? " " : "", e->lo,
+				     e->copied ? "(copied)" : "");
+		else
+			n = snprintf(buf + pos, len - pos, "%s[%u,%u]%s",
+				     i ? " " : "", e->lo, e->hi,
+				     e->copied ? "(copied)" : "");
+		if (n < 0 || (size_t)n >= len - pos) {
+			if (len > 4)
+				strcpy(buf + len - 4, "...");
+			break;
+		}
+		pos += n;
+	}
+	return buf;
+}
+
 /* Record the first problem seen, in words; later ones are only counted. */
 static void vnote(struct zc_errq *q, const char *fmt, va_list ap)
 {
@@ -118,6 +148,60 @@ int zc_errq_parse(struct zc_errq *q, struct msghdr *msg, struct zc_tracker *t)
 	if (q->log_len < q->log_cap)
 		q->log[q->log_len++] = (struct zc_notif){
 			ee.ee_info, ee.ee_data, copied };
+	return 0;
+}
+
+int zc_errq_decode(int family, const struct msghdr *msg,
+		   struct zc_errq_entry *e, char *why, size_t len)
+{
+	int level = family == AF_INET6 ? SOL_IPV6 : SOL_IP;
+	int type = family == AF_INET6 ? IPV6_RECVERR : IP_RECVERR;
+	struct sock_extended_err ee;
+	struct timespec ts[3];
+	struct cmsghdr *cm;
+	bool found = false;
+
+	memset(e, 0, sizeof(*e));
+	if (msg->msg_flags & MSG_CTRUNC) {
+		snprintf(why, len, "MSG_CTRUNC: control data truncated (%zu bytes of buffer)",
+			 (size_t)msg->msg_controllen);
+		return -EPROTO;
+	}
+	for (cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm;
+	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+		if (cm->cmsg_len > msg->msg_controllen) {
+			snprintf(why, len, "cmsg_len %zu beyond msg_controllen %zu",
+				 (size_t)cm->cmsg_len,
+				 (size_t)msg->msg_controllen);
+			return -EPROTO;
+		}
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SO_TIMESTAMPING &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(ts))) {
+			memcpy(ts, CMSG_DATA(cm), sizeof(ts));
+			e->has_ts = true;
+			e->ts_ns = ts[0].tv_sec * 1000000000LL + ts[0].tv_nsec;
+			continue;
+		}
+		if (cm->cmsg_level != level || cm->cmsg_type != type ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(ee))) {
+			snprintf(why, len, "cmsg level/type %d/%d, expected %d/%d for %s",
+				 cm->cmsg_level, cm->cmsg_type, level, type,
+				 family == AF_INET6 ? "AF_INET6" : "AF_INET");
+			return -EPROTO;
+		}
+		memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
+		e->origin = ee.ee_origin;
+		e->code = ee.ee_code;
+		e->err = ee.ee_errno;
+		e->info = ee.ee_info;
+		e->data = ee.ee_data;
+		found = true;
+	}
+	if (!found) {
+		snprintf(why, len, "no extended error on an error-queue entry");
+		return -EPROTO;
+	}
 	return 0;
 }
 

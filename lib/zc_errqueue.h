@@ -74,6 +74,16 @@ void zc_errq_init(struct zc_errq *q, int family);
 void zc_errq_log(struct zc_errq *q, struct zc_notif *log, size_t cap);
 
 /**
+ * zc_errq_format_log() - the notifications zc_errq_log() kept, in the order
+ * they were read, as "[1] [3,4] [0](copied)" into @buf (always terminated,
+ * cut with "..." when too long).
+ *
+ * Return: @buf.
+ */
+const char *zc_errq_format_log(const struct zc_errq *q, char *buf,
+			       size_t len);
+
+/**
  * zc_errq_parse() - validate one error-queue message as received by
  * recvmsg(MSG_ERRQUEUE) and feed its range to @t.  Counts it in
  * @q->entries.
@@ -81,6 +91,32 @@ void zc_errq_log(struct zc_errq *q, struct zc_notif *log, size_t cap);
  * Return: 0, or -EPROTO when it failed validation (@q->why says how).
  */
 int zc_errq_parse(struct zc_errq *q, struct msghdr *msg, struct zc_tracker *t);
+
+/* Any error-queue entry, decoded (zc_errq_decode()). */
+struct zc_errq_entry {
+	uint8_t origin;		/* ee_origin: SO_EE_ORIGIN_ZEROCOPY, _TIMESTAMPING */
+	uint8_t code;		/* ee_code */
+	uint32_t err;		/* ee_errno (ENOMSG for a timestamp) */
+	uint32_t info;		/* ee_info: range start, or SCM_TSTAMP_* */
+	uint32_t data;		/* ee_data: range end, or the tskey */
+	bool has_ts;		/* an SCM_TIMESTAMPING cmsg came with it */
+	int64_t ts_ns;		/* its software timestamp */
+};
+
+/**
+ * zc_errq_decode() - decode one error-queue message of a socket of
+ * @family that may also carry transmit timestamps (SO_TIMESTAMPING):
+ * its sock_extended_err (SOL_IP/IP_RECVERR, or SOL_IPV6/IPV6_RECVERR for
+ * AF_INET6, IPv4-mapped included) and its SCM_TIMESTAMPING cmsg if any,
+ * whatever their order.  Nothing is fed to a tracker: the caller decides
+ * by @e->origin.
+ *
+ * Return: 0, or -EPROTO when the message is truncated (MSG_CTRUNC), has
+ * no extended error, one of another level or type, or a cmsg that
+ * overruns the buffer (@why, @len: in words).
+ */
+int zc_errq_decode(int family, const struct msghdr *msg,
+		   struct zc_errq_entry *e, char *why, size_t len);
 
 /**
  * zc_errq_drain() - read every notification queued on @fd now, without

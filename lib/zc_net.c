@@ -72,6 +72,45 @@ int zc_socket(int family, int type, int timeout_ms)
 	return fd;
 }
 
+int zc_connect(int fd, const char *ip, uint16_t port)
+{
+	struct zc_addr a;
+
+	if (zc_addr_parse(&a, ip, port))
+		return -EINVAL;
+	return connect(fd, (struct sockaddr *)&a.ss, a.len) ? -errno : 0;
+}
+
+int zc_open(int family, int type, const char *ip, uint16_t port,
+	    int timeout_ms)
+{
+	struct zc_addr a;
+	int fd, ret;
+
+	if (ip && zc_addr_parse(&a, ip, port))
+		return -EINVAL;
+	fd = zc_socket(family, type, timeout_ms);
+	if (fd < 0)
+		return fd;
+	ret = zc_set_zerocopy(fd);
+	if (!ret && ip)
+		ret = zc_connect(fd, ip, port);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int zc_set_tos(int fd, int family, int tos)
+{
+	if (family == AF_INET6)
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos,
+				  sizeof(tos)) ? -errno : 0;
+	return setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) ?
+	       -errno : 0;
+}
+
 int zc_set_zerocopy(int fd)
 {
 	int one = 1;

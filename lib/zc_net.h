@@ -54,6 +54,33 @@ const char *zc_proto_name(int type);
 int zc_socket(int family, int type, int timeout_ms);
 
 /**
+ * zc_connect() - connect @fd to the numeric address @ip, port @port
+ *
+ * Return: 0, -EINVAL when @ip is not a numeric address, or -errno of
+ * connect().
+ */
+int zc_connect(int fd, const char *ip, uint16_t port);
+
+/**
+ * zc_open() - zc_socket(@family, @type, @timeout_ms) with SO_ZEROCOPY
+ * set, connected to @ip port @port; not connected when @ip is NULL.
+ *
+ * Return: the descriptor, or -errno of the failed step (-EINVAL for an
+ * @ip that is not a numeric address).
+ */
+int zc_open(int family, int type, const char *ip, uint16_t port,
+	    int timeout_ms);
+
+/**
+ * zc_set_tos() - set the IPv4 TOS (IP_TOS) or IPv6 traffic class
+ * (IPV6_TCLASS) of @fd, a socket of @family, to @tos; the packets it
+ * sends from now on, retransmissions included, carry it.
+ *
+ * Return: 0, or -errno.
+ */
+int zc_set_tos(int fd, int family, int tos);
+
+/**
  * zc_set_zerocopy() - set SO_ZEROCOPY on @fd
  *
  * Return: 0, or -errno as the kernel gave it (see

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -350,34 +349,27 @@ static void reap(struct zc_peer *p, int timeout_ms)
 int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
 		  int ready_timeout_ms)
 {
-	pid_t parent = getpid();
 	struct peer_ready ready;
-	int fds[2], ret;
+	int fd, ret;
+	pid_t pid;
 
 	memset(p, 0, sizeof(*p));
 	p->status = -1;
-	if (pipe2(fds, O_CLOEXEC))
-		return -errno;
-	fflush(NULL);
-	p->pid = fork();
-	if (p->pid < 0) {
-		ret = -errno;
-		close(fds[0]);
-		close(fds[1]);
-		return ret;
-	}
-	if (p->pid == 0) {
-		close(fds[0]);
-		/* Die with the test, even when an assertion skipped its
-		 * teardown, and never hold the runner's output pipe open.
-		 */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-			_exit(1);
+	/*
+	 * Only the parent writes @p: it may be shared memory (a fixture
+	 * whose teardown runs in the parent), where the child's 0 would
+	 * overwrite the parent's pid.
+	 */
+	pid = zc_fork_piped(&fd);
+	if (pid < 0)
+		return pid;
+	if (pid == 0) {
+		/* Never hold the runner's output pipe open. */
 		quiet_stdio();
-		peer_child(spec, fds[1]);
+		peer_child(spec, fd);
 	}
-	close(fds[1]);
-	p->pipe = fds[0];
+	p->pid = pid;
+	p->pipe = fd;
 	ret = read_msg(p, &ready, sizeof(ready),
 		       zc_now_ms() + ready_timeout_ms);
 	if (!ret && ready.err) {

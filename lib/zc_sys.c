@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* System helpers for libzc: see zc_sys.h. */
 /*
- * setns(), CLONE_NEWNET and the CPU affinity calls need _GNU_SOURCE, which
- * older kernel trees' lib.mk does not define.
+ * setns(), CLONE_NEWNET, pipe2() and the CPU affinity calls need
+ * _GNU_SOURCE, which older kernel trees' lib.mk does not define.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -11,9 +11,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -82,66 +86,62 @@ int zc_netns_enter(const char *name)
 }
 
 /*
- * Run @fn(@arg) in the named namespace (NULL or empty: here) and come
- * back: fn returns a descriptor or -errno.
+ * Enter namespace @name, keeping the caller's in *@self; with @name NULL
+ * or empty, stay (*@self -1).  0 or -errno.
  */
-static int in_netns(const char *name, int (*fn)(const void *arg),
-		    const void *arg)
+static int netns_push(const char *name, int *self)
 {
-	int self, ret;
+	int ret;
 
+	*self = -1;
 	if (!name || !*name)
-		return fn(arg);
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
+		return 0;
+	*self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*self < 0)
 		return -errno;
 	ret = zc_netns_enter(name);
-	if (!ret)
-		ret = fn(arg);
+	if (ret) {
+		close(*self);
+		*self = -1;
+	}
+	return ret;
+}
+
+/* Back to the namespace netns_push() kept. */
+static void netns_pop(int self)
+{
+	if (self < 0)
+		return;
 	/* Not coming back would send the test's traffic from elsewhere. */
 	if (setns(self, CLONE_NEWNET))
 		abort();
 	close(self);
-	return ret;
-}
-
-struct open_args {
-	const char *path;
-	int flags;
-};
-
-static int do_open(const void *arg)
-{
-	const struct open_args *a = arg;
-	int fd = open(a->path, a->flags | O_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
 }
 
 int zc_netns_open(const char *name, const char *path, int flags)
 {
-	struct open_args a = { .path = path, .flags = flags };
+	int self, fd, ret;
 
-	return in_netns(name, do_open, &a);
+	ret = netns_push(name, &self);
+	if (ret)
+		return ret;
+	fd = open(path, flags | O_CLOEXEC);
+	ret = fd < 0 ? -errno : fd;
+	netns_pop(self);
+	return ret;
 }
 
-struct socket_args {
-	int domain, type, protocol;
-};
-
-static int do_socket(const void *arg)
+int zc_netns_socket(const char *name, int domain, int type, int proto)
 {
-	const struct socket_args *a = arg;
-	int fd = socket(a->domain, a->type | SOCK_CLOEXEC, a->protocol);
+	int self, fd, ret;
 
-	return fd < 0 ? -errno : fd;
-}
-
-int zc_netns_socket(const char *name, int domain, int type, int protocol)
-{
-	struct socket_args a = { domain, type, protocol };
-
-	return in_netns(name, do_socket, &a);
+	ret = netns_push(name, &self);
+	if (ret)
+		return ret;
+	fd = socket(domain, type | SOCK_CLOEXEC, proto);
+	ret = fd < 0 ? -errno : fd;
+	netns_pop(self);
+	return ret;
 }
 
 int zc_netns_is(const char *name)
@@ -202,6 +202,271 @@ int zc_unpin_cpu(void)
 		return -errno;
 	pinned = false;
 	return 0;
+}
+
+/* /proc/sys/@key opened with @flags; the descriptor or -errno. */
+static int sysctl_open(const char *key, int flags)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "/proc/sys/%s", key) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int zc_sysctl_read(const char *key, long *val)
+{
+	char buf[64], *end;
+	ssize_t n;
+	int fd, ret;
+
+	fd = sysctl_open(key, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	n = read(fd, buf, sizeof(buf) - 1);
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	buf[n] = '\0';
+	errno = 0;
+	*val = strtol(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return -EINVAL;
+	return 0;
+}
+
+int zc_sysctl_write(const char *key, long val)
+{
+	char buf[32];
+	int fd, n, ret = 0;
+
+	fd = sysctl_open(key, O_WRONLY);
+	if (fd < 0)
+		return fd;
+	n = snprintf(buf, sizeof(buf), "%ld\n", val);
+	if (write(fd, buf, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/*
+ * The journal of the caller's network namespace: ZC_STATE_DIR/sysctl-
+ * followed by the namespace's cookie, which no other namespace has while
+ * the system runs (SO_NETNS_COOKIE, v5.14), or by its inode number on an
+ * older kernel.
+ */
+static int journal_path(char *path, size_t len)
+{
+	socklen_t clen = sizeof(uint64_t);
+	uint64_t cookie;
+	struct stat st;
+	int fd, ret;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &clen) ?
+	      -errno : 0;
+	close(fd);
+	if (ret == -ENOPROTOOPT) {
+		if (stat("/proc/thread-self/ns/net", &st))
+			return -errno;
+		cookie = st.st_ino;
+	} else if (ret) {
+		return ret;
+	}
+	return snprintf(path, len, "%s/sysctl-%s%llu", ZC_STATE_DIR,
+			ret ? "ino-" : "", (unsigned long long)cookie) >=
+	       (int)len ? -ENAMETOOLONG : 0;
+}
+
+/* The journal, created if @create, locked; -ENOENT when absent. */
+static FILE *journal_open(bool create, int *err)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int fd;
+
+	*err = journal_path(path, sizeof(path));
+	if (*err)
+		return NULL;
+	if (create && mkdir(ZC_STATE_DIR, 0700) && errno != EEXIST) {
+		*err = -errno;
+		return NULL;
+	}
+	fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	f = fdopen(fd, "r+");
+	if (!f || flock(fd, LOCK_EX)) {
+		*err = -errno;
+		if (f)
+			fclose(f);
+		else
+			close(fd);
+		return NULL;
+	}
+	return f;
+}
+
+/*
+ * The initial network namespace's inode number, the same on every kernel
+ * since 3.8 (PROC_NET_INIT_INO in include/linux/proc_ns.h).
+ */
+#define NET_INIT_INO 0xEFFFFFF9U
+
+/* Whether the caller runs in the initial network namespace. */
+static int in_init_netns(void)
+{
+	struct stat st;
+
+	if (stat("/proc/thread-self/ns/net", &st))
+		return -errno;
+	return st.st_ino == NET_INIT_INO;
+}
+
+int zc_sysctl_set(const char *key, long val)
+{
+	char line[PATH_MAX + 32], name[PATH_MAX];
+	bool journaled = false;
+	long old;
+	FILE *f;
+	int ret;
+
+	ret = in_init_netns();
+	if (ret)
+		return ret < 0 ? ret : -EPERM;
+	ret = zc_sysctl_read(key, &old);
+	if (ret)
+		return ret;
+	f = journal_open(true, &ret);
+	if (!f)
+		return ret;
+	while (!journaled && fgets(line, sizeof(line), f))
+		journaled = sscanf(line, "%4095s", name) == 1 &&
+			    !strcmp(name, key);
+	/* The first value is the one to come back to. */
+	if (!journaled && (fseek(f, 0, SEEK_END) ||
+			   fprintf(f, "%s %ld\n", key, old) < 0 || fflush(f)))
+		ret = -errno;
+	fclose(f);
+	return ret ? ret : zc_sysctl_write(key, val);
+}
+
+int zc_sysctl_restore(char *done, size_t len)
+{
+	char line[PATH_MAX + 32], name[PATH_MAX], path[PATH_MAX];
+	int ret, count = 0;
+	size_t pos = 0;
+	long val;
+	FILE *f;
+
+	if (len)
+		done[0] = '\0';
+	f = journal_open(false, &ret);
+	if (!f)
+		return ret == -ENOENT ? 0 : ret;
+	while (!ret && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%4095s %ld", name, &val) != 2)
+			continue;
+		ret = zc_sysctl_write(name, val);
+		if (ret)
+			break;
+		count++;
+		if (pos < len)
+			pos += snprintf(done + pos, len - pos, "%s%s=%ld",
+					pos ? " " : "", name, val);
+	}
+	/* Kept on failure: a later call tries again. */
+	if (!ret && !journal_path(path, sizeof(path)))
+		unlink(path);
+	fclose(f);
+	return ret ? ret : count;
+}
+
+int zc_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+int zc_kmsg_read(int fd, const char *const *words, char *first, size_t len)
+{
+	char rec[2048], *text;
+	unsigned int prio;
+	int i, count = 0;
+	ssize_t n;
+
+	if (len)
+		first[0] = '\0';
+	for (;;) {
+		/* One record per read: "prio,seq,usec,flags;text\n". */
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten before we read it */
+		if (n < 0 && errno == EAGAIN)
+			return count;
+		if (n < 0)
+			return -errno;
+		rec[n] = '\0';
+		text = strchr(rec, ';');
+		if (!text || sscanf(rec, "%u", &prio) != 1 || (prio & 7) > 4)
+			continue;
+		text++;
+		for (i = 0; words[i] && !strstr(text, words[i]); i++)
+			;
+		if (!words[i])
+			continue;
+		if (!count++ && len)
+			snprintf(first, len, "%.*s", (int)strcspn(text, "\n"),
+				 text);
+	}
+}
+
+pid_t zc_fork_piped(int *fd)
+{
+	pid_t parent = getpid(), pid;
+	int fds[2], ret;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return ret;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		/* Die with the test, even when nothing reaps this child. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(1);
+		*fd = fds[1];
+		return 0;
+	}
+	close(fds[1]);
+	*fd = fds[0];
+	return pid;
 }
 
 const char *zc_getenv(const char *name, const char *fallback)

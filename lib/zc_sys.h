@@ -7,7 +7,12 @@
 #define ZC_SYS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+/* State that outlives a test process: uid locks, sysctl journals. */
+#define ZC_STATE_DIR	"/run/zc-selftests"
 
 /** zc_now_ms() - CLOCK_MONOTONIC in milliseconds */
 int64_t zc_now_ms(void);
@@ -49,15 +54,14 @@ int zc_netns_enter(const char *name);
 int zc_netns_open(const char *name, const char *path, int flags);
 
 /**
- * zc_netns_socket() - socket(@domain, @type, @protocol) in the named
- * network namespace: enter /run/netns/@name, create it, and come back.  A
- * socket stays bound to the namespace it was made in (netlink sockets
- * talk to that namespace's kernel objects).  @name NULL or empty makes it
- * in the caller's own namespace.
+ * zc_netns_socket() - socket(@domain, @type | SOCK_CLOEXEC, @proto) in the
+ * named network namespace, /run/netns/@name, made from the caller's thread,
+ * which comes back to its own namespace.  A socket stays in the namespace
+ * it was made in.  @name NULL or empty: the caller's own.
  *
- * Return: the descriptor (close-on-exec), or -errno.
+ * Return: the descriptor, or -errno from open(), setns() or socket().
  */
-int zc_netns_socket(const char *name, int domain, int type, int protocol);
+int zc_netns_socket(const char *name, int domain, int type, int proto);
 
 /**
  * zc_netns_is() - whether the caller's network namespace is the named one,
@@ -74,6 +78,82 @@ int zc_netns_is(const char *name);
  * Return: 1 if older, 0 if not, -EINVAL if either version is unreadable.
  */
 int zc_kernel_older_than(const char *version);
+
+/**
+ * zc_sysctl_read() - the integer in /proc/sys/@key (e.g.
+ * "net/core/optmem_max"), as the caller's namespaces see it.
+ *
+ * Return: 0 with @val set; -ENOENT when this namespace has no such
+ * sysctl; -EINVAL when it does not hold an integer; -errno of open/read.
+ */
+int zc_sysctl_read(const char *key, long *val);
+
+/**
+ * zc_sysctl_write() - write @val to /proc/sys/@key.  Network sysctls that
+ * exist in a namespace other than the initial one are that namespace's
+ * own: the caller makes sure it is not in the host's.
+ *
+ * Return: 0, or -errno of open() or write().
+ */
+int zc_sysctl_write(const char *key, long val);
+
+/**
+ * zc_sysctl_set() - write @val to /proc/sys/@key in the caller's network
+ * namespace, after recording the value it replaces in that namespace's
+ * journal (a file in ZC_STATE_DIR named by the namespace's cookie), unless
+ * the journal has @key already: it keeps the value from before the first
+ * change.  zc_sysctl_restore() writes it back, from this process or from
+ * any later one in the same namespace, so that a test killed before its
+ * teardown leaves nothing changed for the tests after it.
+ *
+ * Return: 0; -EPERM in the initial network namespace (the host's: never
+ * changed); -ENOENT when this namespace has no such sysctl (network
+ * sysctls that are not per namespace exist only in the initial one);
+ * -errno of the journal, the read or the write.
+ */
+int zc_sysctl_set(const char *key, long val);
+
+/**
+ * zc_sysctl_restore() - write back every value in the journal of the
+ * caller's network namespace, then remove the journal.  @done (@len
+ * bytes) gets "key=value ..." of what was written, for the log.
+ *
+ * Return: how many values were written back (0: nothing was changed), or
+ * the -errno of the first that could not be (the journal is kept, so a
+ * later call tries again).
+ */
+int zc_sysctl_restore(char *done, size_t len);
+
+/**
+ * zc_kmsg_open() - the kernel log (/dev/kmsg), positioned after its last
+ * record, to read what is logged from now on (zc_kmsg_read()).
+ *
+ * Return: a non-blocking descriptor, or -errno (-EPERM: not readable).
+ */
+int zc_kmsg_open(void);
+
+/**
+ * zc_kmsg_read() - read the records logged since zc_kmsg_open() or the
+ * last call, and count those at KERN_WARNING or more severe whose text
+ * contains one of the words in @words (NULL-terminated; case matters).
+ * The first one counted is copied to @first (always terminated).
+ *
+ * Return: the count, or -errno of read().
+ */
+int zc_kmsg_read(int fd, const char *const *words, char *first, size_t len);
+
+/**
+ * zc_fork_piped() - fork a child joined to the caller by a pipe (both ends
+ * close-on-exec): the child writes, the caller reads, and end of file
+ * tells the caller that the child is gone.  The child is killed when the
+ * caller's thread dies (PR_SET_PDEATHSIG), and exits 1 at once if the
+ * caller died before that was set.  @fd: the caller's read end, or in the
+ * child its write end.
+ *
+ * Return: the child's pid in the caller, 0 in the child, or -errno of
+ * pipe2() or fork().
+ */
+pid_t zc_fork_piped(int *fd);
 
 /**
  * zc_pin_cpu() - keep the calling thread on the CPU it runs on now, so

@@ -48,6 +48,62 @@ static inline const char *zc_family_tag(int family)
 }
 
 /*
+ * Teardown that runs however the test ended.  The 6.12 harness runs
+ * FIXTURE_TEARDOWN in the test's process after an assertion only if a
+ * local variable survives longjmp(): at -O2 it does not (-Wclobbered),
+ * and the process, taking itself for the parent, exits without it; nor
+ * does it run when a signal (SIGPIPE, abort()) ends the test.
+ * FIXTURE_TEARDOWN_PARENT runs in the parent once the test's process is
+ * gone, whatever ended it.  Older harnesses lack it: the plain kind.  A
+ * timeout kills both processes; then the next test's setup, or the
+ * program's exit, restores what the journal holds (zc_test_restore()).
+ */
+#ifndef FIXTURE_TEARDOWN_PARENT
+#define FIXTURE_TEARDOWN_PARENT(fixture_name) FIXTURE_TEARDOWN(fixture_name)
+#endif
+
+/*
+ * zc_test_sysctl() - set sysctl @key (e.g. "net/core/optmem_max") of the
+ * test's network namespace to @val, journaled: the fixture's teardown
+ * calls zc_test_restore().
+ */
+static inline void zc_test_sysctl(struct __test_metadata *_metadata,
+				  const char *key, long val)
+{
+	int ret = zc_sysctl_set(key, val);
+
+	ASSERT_EQ(0, ret) TH_LOG("setting %s to %ld in the test's network namespace: %s",
+				 key, val, strerror(-ret));
+}
+
+/*
+ * zc_test_restore() - write back every sysctl changed in this network
+ * namespace; @leftover: what is found was left by an earlier test that
+ * was killed before its teardown (said so in the log).  A failure marks
+ * the test failed and returns false.  No ASSERT or EXPECT here: in a
+ * teardown after a failed ASSERT, the harness's trigger is still set, so
+ * their handler would run even on success (and an ASSERT would longjmp
+ * in the parent).
+ */
+static inline bool zc_test_restore(struct __test_metadata *_metadata,
+				   bool leftover)
+{
+	char done[256];
+	int ret = zc_sysctl_restore(done, sizeof(done));
+
+	if (ret < 0) {
+		fprintf(TH_LOG_STREAM, "# restoring the sysctls changed in this network namespace (journal in %s): %s\n",
+			ZC_STATE_DIR, strerror(-ret));
+		_metadata->exit_code = KSFT_FAIL;
+		return false;
+	}
+	if (ret > 0 && leftover)
+		fprintf(TH_LOG_STREAM, "# restored %s, left by an earlier test killed before its teardown\n",
+			done);
+	return true;
+}
+
+/*
  * Setup-time checks shared by every test on a topology: root, the
  * contract, never the host's namespace.  SKIPs name what is missing;
  * returns false then.
@@ -70,6 +126,9 @@ static inline bool zc_test_topology(struct __test_metadata *_metadata,
 	ASSERT_EQ(1, ret)
 		TH_LOG("refusing to send from outside the topology's namespace ZC_TX_NS=%s (%s)",
 		       topo->tx_ns, ret ? strerror(-ret) : "running elsewhere");
+	/* What an earlier test killed before its teardown left behind. */
+	if (!zc_test_restore(_metadata, true))
+		return false;
 	return true;
 }
 
@@ -198,6 +257,7 @@ struct zc_cache_slot {
 };
 
 static struct zc_cache_slot *zc_cache;
+static pid_t zc_main_pid;
 
 __attribute__((constructor)) static void zc_cache_map(void)
 {
@@ -206,6 +266,18 @@ __attribute__((constructor)) static void zc_cache_map(void)
 		       -1, 0);
 
 	zc_cache = p == MAP_FAILED ? NULL : p;
+	zc_main_pid = getpid();
+}
+
+/* The last test killed by its timeout: its sysctls come back at exit. */
+__attribute__((destructor)) static void zc_restore_at_exit(void)
+{
+	char done[256];
+
+	if (getpid() == zc_main_pid &&
+	    zc_sysctl_restore(done, sizeof(done)) > 0)
+		fprintf(stderr, "# restored %s at exit, left by a test killed before its teardown\n",
+			done);
 }
 
 /*

@@ -15,11 +15,11 @@
 # Environment contract.  Every topology's env function exports all of these
 # (empty when not applicable) before the test programs run:
 #
-#   ZC_TOPO         topology name (lo, veth, sink, forward, veth_tbf)
+#   ZC_TOPO         topology name (lo, veth, sink, forward, veth_tbf, hold, phys)
 #   ZC_TX_NS        network namespace the test programs run in (the sender)
 #   ZC_RX_NS        namespace of the receiver; empty when nothing receives
 #                   (lo: the same namespace as ZC_TX_NS)
-#   ZC_FWD_NS       namespace of the forwarder (forward); else empty
+#   ZC_FWD_NS       namespace of the forwarder (forward, hold); else empty
 #   ZC_DROP_NS      namespace of the device that drops the packets: the tx
 #   ZC_DROP_DEV     namespace and ifb0 for sink, the forwarder's namespace
 #                   and ifb0 for forward; both empty for lo and veth, where
@@ -49,6 +49,23 @@
 #   ZC_TBF_LIMIT    this many packets and drops the next; all three empty
 #                   when ZC_DEV has no shaper
 #
+# The hold topology (netns/hold.sh) adds, empty elsewhere:
+#
+#   ZC_SINK_DST4 ZC_SINK_DST6  destinations through a sink (ifb, noqueue)
+#                   in ZC_TX_NS: zero-copy, freed inside send()
+#   ZC_HOLD_DST4 ZC_HOLD_DST6  destinations whose packets ZC_HOLD_DEV keeps
+#   ZC_HOLD_DEV     a hold in ZC_TX_NS: a device that keeps every packet
+#                   sent through it until the test releases it (root tbf
+#                   1: with a plug at its head, child pfifo at 1:1; see
+#                   netns/hold.sh and lib/zc_hold.h)
+#   ZC_FWD_HOLD_DEV a hold in ZC_FWD_NS, and the IPv4 TOS / IPv6 traffic
+#   ZC_FWD_HOLD_TOS class (e.g. 0x20) of the packets towards ZC_DST4/6
+#                   that the forwarder redirects to it: held after they
+#                   left the sender's host stack, as TCP needs to
+#                   retransmit them
+#   ZC_SLOW_TOS     TOS / traffic class whose packets ZC_DEV sends through
+#                   a class of 80 kbit/s to ZC_DST4/6 (delivered late)
+#
 # Without root, run_tests.sh exports the same contract with empty
 # namespaces, so that the tests report their own skip.
 #
@@ -60,7 +77,9 @@
 
 ZC_CONTRACT_VARS="ZC_TOPO ZC_TX_NS ZC_RX_NS ZC_FWD_NS ZC_DROP_NS ZC_DROP_DEV
 ZC_SYNC ZC_SRC4 ZC_SRC6 ZC_DST4 ZC_DST6 ZC_DEV ZC_PEER_DEV ZC_EXPECT ZC_PROTOS
-ZC_FIX_VERSION ZC_FIX_COMMIT ZC_TBF_RATE ZC_TBF_BURST ZC_TBF_LIMIT"
+ZC_FIX_VERSION ZC_FIX_COMMIT ZC_TBF_RATE ZC_TBF_BURST ZC_TBF_LIMIT
+ZC_SINK_DST4 ZC_SINK_DST6 ZC_HOLD_DST4 ZC_HOLD_DST6 ZC_HOLD_DEV
+ZC_FWD_HOLD_DEV ZC_FWD_HOLD_TOS ZC_SLOW_TOS"
 
 # kselftest exit codes, as net/lib.sh names them.
 # shellcheck disable=SC2034 # for the topologies

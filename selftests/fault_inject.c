@@ -4,9 +4,10 @@
  * receiver, misbehave on purpose, so that the suite's self-tests can check
  * that every such fault fails the test, within seconds, with a message
  * that names it.  The tests are linked dynamically for this reason: libzc
- * reads the error queue with libc recvmmsg(), waits with poll(), reads
- * SO_ERROR with getsockopt() and sends with send(); the receiver binds
- * and calls recv().
+ * reads the error queue with libc recvmmsg() (and recvmsg() one entry at
+ * a time, which goes through the same faults), waits with poll(), reads
+ * SO_ERROR with getsockopt() and sends with send() and sendto(); the
+ * receiver binds and calls recv().
  *
  * It acts only in the processes of the test programs (ZC_FAULT_TARGETS,
  * default "notif_contract", matched against the program name, e.g.
@@ -43,6 +44,29 @@
  *   send_enobufs   the 10th send fails with ENOBUFS, once
  *   send_short     every stream send of more than 1000 bytes is cut
  *                  short by 1000 (a short write)
+ *   send_enobufs_sent  the 3rd zero-copy send is made, then reported as
+ *                  ENOBUFS: a refused send that took an id
+ *   send_copy_zerocopy  copy sends (flags without MSG_ZEROCOPY) are made
+ *                  with MSG_ZEROCOPY: copy calls that take ids
+ *   send_zero_len_copy  zero-length sends lose MSG_ZEROCOPY: a kernel
+ *                  that gives them no id, as msg_zerocopy.rst says
+ *   errq_block     a blocking recvmsg(MSG_ERRQUEUE) waits on the data
+ *                  queue until SO_RCVTIMEO instead of returning EAGAIN
+ *   send_enobufs_copy  a zero-copy send refused with ENOBUFS is made as a
+ *                  copy and reported sent: a kernel that falls back to
+ *                  copying instead of refusing
+ *   errq_early     id 20 of a socket completes as soon as it is sent (a
+ *                  notification forged for the next error-queue read),
+ *                  and the kernel's completion of it is left out later:
+ *                  a kernel that signals completion while it still
+ *                  references the pages
+ *   sockopt_accept setsockopt(SO_ZEROCOPY) succeeds on every socket
+ *   close_eio      close() of a socket with SO_ZEROCOPY set closes it and
+ *                  reports EIO
+ *   errq_unmerge   every notification of several ids comes as one per
+ *                  id, COPIED exactly for the ids sent to loopback (by
+ *                  sendto()): a kernel that keeps completions of
+ *                  different kinds apart
  *   peer_late      the receiver binds 1.5 s late (must still pass)
  *   peer_die       the receiver dies before it is ready
  *   peer_die_mid   the receiver dies after its first recv()
@@ -149,7 +173,7 @@ static void *next_sym(const char *name)
 
 /* ---- error queue: a fault acts on each notification in turn ---- */
 
-#define MAX_HELD 4
+#define MAX_HELD 8
 #define CTL_LEN 128
 
 /* One error-queue message, as the application would have received it. */
@@ -159,20 +183,71 @@ struct entry {
 	int flags;
 };
 
+/* Per socket (by descriptor): the ids its zero-copy sends took. */
+#define MAX_FD 64
+#define MAX_IDS 64
+#define EARLY_ID 20
+
+static struct {
+	unsigned int ids;		/* zero-copy sends made */
+	bool looped[MAX_IDS];		/* ... sent to a loopback address */
+} per_fd[MAX_FD];
+
+static int early_fd = -1;		/* errq_early: forge for this one */
+static bool early_forged;
+
+/* A zero-copy send on @fd took the next id; @looped: to loopback. */
+static void took_id(int fd, bool looped)
+{
+	unsigned int id;
+
+	if (fd < 0 || fd >= MAX_FD)
+		return;
+	id = per_fd[fd].ids++;
+	if (id < MAX_IDS)
+		per_fd[fd].looped[id] = looped;
+	if (id == EARLY_ID && fault_is("errq_early") && early_fd == -1)
+		early_fd = fd;
+}
+
 static struct entry held[MAX_HELD];	/* delivered before the next ones */
 static unsigned int nr_held;
 static unsigned int seen;		/* notifications from the kernel */
 static bool done;
 
+/* The extended error of @e, whichever of its control messages it is. */
 static struct sock_extended_err *ee_of(struct entry *e)
 {
 	struct msghdr msg = {
 		.msg_control = e->control,
 		.msg_controllen = e->controllen,
 	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	struct cmsghdr *cm;
 
-	return cm ? (struct sock_extended_err *)CMSG_DATA(cm) : NULL;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if ((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
+		    (cm->cmsg_level == SOL_IPV6 &&
+		     cm->cmsg_type == IPV6_RECVERR))
+			return (struct sock_extended_err *)CMSG_DATA(cm);
+	return NULL;
+}
+
+/*
+ * Set the range (and with @code >= 0 the code) of @e's notification.
+ * Through memcpy(): the entry is a char buffer, and stores through a
+ * struct pointer into it may be reordered past the copy in hold().
+ */
+static void set_range(struct entry *e, uint32_t lo, uint32_t hi, int code)
+{
+	unsigned char *p = (unsigned char *)ee_of(e);
+	struct sock_extended_err ee;
+
+	memcpy(&ee, p, sizeof(ee));
+	ee.ee_info = lo;
+	ee.ee_data = hi;
+	if (code >= 0)
+		ee.ee_code = code;
+	memcpy(p, &ee, sizeof(ee));
 }
 
 static void hold(const struct entry *e)
@@ -185,13 +260,39 @@ static void hold(const struct entry *e)
  * Turn notification @e (the kernel's seen-th) into what the application
  * gets: kept, changed, dropped, doubled (both through held[]).
  */
-static void mangle(struct entry *e)
+static void mangle(int fd, struct entry *e)
 {
 	struct sock_extended_err *ee = ee_of(e);
 	static struct entry first;
-	uint32_t tmp;
+	uint32_t tmp, id, lo, hi;
 
 	seen++;
+	if (fault_is("errq_early") && ee && early_forged && fd == early_fd &&
+	    ee->ee_info <= EARLY_ID && EARLY_ID <= ee->ee_data) {
+		/* Forged already: the rest of the range, if any. */
+		lo = ee->ee_info;
+		hi = ee->ee_data;
+		if (lo < EARLY_ID) {
+			set_range(e, lo, EARLY_ID - 1, -1);
+			hold(e);
+		}
+		if (hi > EARLY_ID) {
+			set_range(e, EARLY_ID + 1, hi, -1);
+			hold(e);
+		}
+		return;
+	}
+	if (fault_is("errq_unmerge") && ee && fd >= 0 && fd < MAX_FD) {
+		lo = ee->ee_info;
+		hi = ee->ee_data;
+		for (id = lo; id - lo <= hi - lo; id++) {
+			set_range(e, id, id,
+				  id < MAX_IDS && per_fd[fd].looped[id] ?
+				  SO_EE_CODE_ZEROCOPY_COPIED : 0);
+			hold(e);
+		}
+		return;
+	}
 	if (fault_is("errq_stop") || fault_is("errq_spin")) {
 		if (seen <= 2)
 			hold(e);
@@ -292,6 +393,39 @@ static int deliver(struct mmsghdr *msgs, unsigned int vlen)
 	return n;
 }
 
+/* errq_early: a zero-copy completion of id EARLY_ID, as the kernel's. */
+static void forge(int fd)
+{
+	struct sock_extended_err ee = {
+		.ee_origin = SO_EE_ORIGIN_ZEROCOPY,
+		.ee_info = EARLY_ID,
+		.ee_data = EARLY_ID,
+	};
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct cmsghdr cm = { 0 };
+	struct entry e = { .flags = 0 };
+	bool v6;
+	size_t n;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return;
+	v6 = ss.ss_family == AF_INET6;
+	/* The error, then its offender address (zeroed), as the kernel. */
+	n = sizeof(ee) + (v6 ? sizeof(struct sockaddr_in6) :
+			       sizeof(struct sockaddr_in));
+	cm.cmsg_level = v6 ? SOL_IPV6 : SOL_IP;
+	cm.cmsg_type = v6 ? IPV6_RECVERR : IP_RECVERR;
+	cm.cmsg_len = CMSG_LEN(n);
+	/* memcpy(): see set_range(). */
+	memset(e.control, 0, sizeof(e.control));
+	memcpy(e.control, &cm, sizeof(cm));
+	memcpy(e.control + CMSG_LEN(0), &ee, sizeof(ee));
+	e.controllen = CMSG_SPACE(n);
+	hold(&e);
+	early_forged = true;
+}
+
 int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
 	     struct timespec *timeout)
 {
@@ -305,6 +439,8 @@ int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
 		real = next_sym("recvmmsg");
 	if (!fault || strncmp(fault, "errq_", 5) || !(flags & MSG_ERRQUEUE))
 		return real(fd, msgs, vlen, flags, timeout);
+	if (fault_is("errq_early") && fd == early_fd && !early_forged)
+		forge(fd);
 	/* Read the kernel's entries one at a time while room is left. */
 	while (nr_held < MAX_HELD - 1) {
 		memset(&one, 0, sizeof(one));
@@ -315,7 +451,7 @@ int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
 			break;
 		e.controllen = one.msg_hdr.msg_controllen;
 		e.flags = one.msg_hdr.msg_flags;
-		mangle(&e);
+		mangle(fd, &e);
 	}
 	n = deliver(msgs, vlen);
 	if (!n) {
@@ -324,6 +460,8 @@ int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
 	}
 	return n;
 }
+
+/* ---- SO_ZEROCOPY and close() ---- */
 
 /* ---- waits ---- */
 
@@ -394,11 +532,22 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
 	static ssize_t (*real)(int, const void *, size_t, int);
+	ssize_t ret;
 	int type = 0;
 	socklen_t tlen = sizeof(type);
 
 	if (!real)
 		real = next_sym("send");
+	if (fault_is("send_copy_zerocopy") && !(flags & MSG_ZEROCOPY))
+		flags |= MSG_ZEROCOPY;
+	if (fault && !strncmp(fault, "errq_", 5) && (flags & MSG_ZEROCOPY)) {
+		ret = real(fd, buf, len, flags);
+		if (ret >= 0)
+			took_id(fd, false);
+		return ret;
+	}
+	if (fault_is("send_zero_len_copy") && !len)
+		flags &= ~MSG_ZEROCOPY;
 	if (fault && (flags & MSG_ZEROCOPY)) {
 		sends++;
 		if (sends == 10 && fault_is("send_eintr")) {
@@ -409,14 +558,39 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 			errno = ENOBUFS;
 			return -1;
 		}
+		if (sends == 3 && fault_is("send_enobufs_sent")) {
+			real(fd, buf, len, flags);
+			errno = ENOBUFS;
+			return -1;
+		}
 		if (sends == 100 && fault_is("sk_err"))
 			sk_err_pending = true;
+		if (fault_is("send_enobufs_copy")) {
+			ret = real(fd, buf, len, flags);
+			if (ret < 0 && errno == ENOBUFS)
+				ret = real(fd, buf, len, flags & ~MSG_ZEROCOPY);
+			return ret;
+		}
 		if (fault_is("send_short") && len > 1000 &&
 		    !getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) &&
 		    type == SOCK_STREAM)
 			len -= 1000;
 	}
 	return real(fd, buf, len, flags);
+}
+
+/* Whether @addr is a loopback address. */
+static bool loopback(const struct sockaddr *addr)
+{
+	const struct sockaddr_in6 *a6 = (const void *)addr;
+	const struct sockaddr_in *a4 = (const void *)addr;
+
+	if (!addr)
+		return false;
+	if (addr->sa_family == AF_INET)
+		return (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	return addr->sa_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
 }
 
 /* ---- the receiver ---- */
@@ -581,7 +755,8 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	if (!fault)
 		return real(fd, level, name, val, len);
 	if (level == SOL_SOCKET && name == SO_ZEROCOPY &&
-	    fault_is("so_zerocopy_ok") && is_packet(fd))
+	    (fault_is("sockopt_accept") ||
+	     (fault_is("so_zerocopy_ok") && is_packet(fd))))
 		return 0;
 	if (level != SOL_PACKET)
 		return real(fd, level, name, val, len);
@@ -616,18 +791,6 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	if (r && r->frames && p != MAP_FAILED)
 		r->map = p;
 	return p;
-}
-
-int close(int fd)
-{
-	static int (*real)(int);
-	struct ring *r = fault && fd >= 0 ? ring_of(fd, false) : NULL;
-
-	if (!real)
-		real = next_sym("close");
-	if (r)
-		r->fd = 0;
-	return real(fd);
 }
 
 /* POLLOUT on a TX ring as pollout_strict or pollout_never have it. */
@@ -744,12 +907,20 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 		     h->tolen);
 	}
 	nr_held_sends = 0;
-	return real(fd, buf, len, flags, to, tolen);
+	n = real(fd, buf, len, flags, to, tolen);
+	if (n >= 0 && (flags & MSG_ZEROCOPY) && fault &&
+	    !strncmp(fault, "errq_", 5))
+		took_id(fd, loopback(to));
+	return n;
 }
+
+/* ---- calls both the error-queue and the ring faults act on ---- */
 
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	static ssize_t (*real)(int, struct msghdr *, int);
+	struct mmsghdr one = { .msg_hdr = *msg };
+	int n;
 
 	if (!real)
 		real = next_sym("recvmsg");
@@ -764,5 +935,42 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 		errno = EINVAL;
 		return -1;
 	}
+	if (fault_is("errq_block") && (flags & MSG_ERRQUEUE) &&
+	    !(flags & MSG_DONTWAIT))
+		return real(fd, msg, flags & ~MSG_ERRQUEUE);
+	/* A non-blocking read of one entry goes through the same faults. */
+	if (fault && !strncmp(fault, "errq_", 5) && (flags & MSG_ERRQUEUE) &&
+	    (flags & MSG_DONTWAIT)) {
+		n = recvmmsg(fd, &one, 1, flags, NULL);
+		if (n == 1)
+			*msg = one.msg_hdr;
+		return n == 1 ? (ssize_t)one.msg_len : -1;
+	}
 	return real(fd, msg, flags);
+}
+
+/* A descriptor closed: a new socket may take its number. */
+int close(int fd)
+{
+	static int (*real)(int);
+	struct ring *r = fault && fd >= 0 ? ring_of(fd, false) : NULL;
+	socklen_t len = sizeof(int);
+	int zc = 0, ret;
+
+	if (!real)
+		real = next_sym("close");
+	if (r)
+		r->fd = 0;
+	if (fault && fd >= 0 && fd < MAX_FD) {
+		memset(&per_fd[fd], 0, sizeof(per_fd[fd]));
+		if (fd == early_fd && early_forged)
+			early_fd = -2;	/* done: once per process */
+	}
+	if (fault_is("close_eio") &&
+	    !getsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &zc, &len) && zc) {
+		ret = real(fd);
+		errno = EIO;
+		return ret ? ret : -1;
+	}
+	return real(fd);
 }

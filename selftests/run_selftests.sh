@@ -31,7 +31,7 @@ PATH=$PATH:/usr/sbin:/sbin
 
 # shellcheck source=netns/lib.sh
 . "$top/netns/lib.sh"
-for t in veth sink forward veth_tbf; do
+for t in veth sink forward veth_tbf hold; do
 	# shellcheck source=/dev/null
 	. "$top/netns/$t.sh"
 done
@@ -178,6 +178,68 @@ rows=(
 	"fails_msg_zerocopy_errqueue|veth|-|errq_entry|packet_tx_ring/r:packet_zc.dgram.msg_zerocopy_sends_a_copy|1|10|dgram@veth: expected an empty error queue after MSG_ZEROCOPY on a packet socket, seen an entry"
 	"fails_msg_zerocopy_errqueue_error|veth|-|errq_einval|packet_tx_ring/r:packet_zc.raw.msg_zerocopy_sends_a_copy|1|10|raw@veth: reading the error queue: expected EAGAIN, seen Invalid argument"
 	"fails_msg_zerocopy_shared|veth_tbf|-|zc_shared|packet_tx_ring/r:packet_zc.raw.msg_zerocopy_sends_a_copy|1|10|raw@veth_tbf: expected 6 frames as sent, before their buffers were overwritten, seen: frame 0 arrived corrupt"
+	# zc_limits: packets not held, so optmem never runs out: caught
+	"fails_optmem_not_held|hold|hold_off|-|zc_limits/r:optmem.ip4_udp.fails_with_enobufs_while_held|1|10|ip4_udp@hold: expected ENOBUFS within 64 zero-copy sends .* seen none after 64"
+	# a send refused with ENOBUFS that took an id anyway
+	"fails_enobufs_takes_id|hold|-|send_enobufs_sent|zc_limits/r:optmem.ip6_udp.fails_with_enobufs_while_held|1|10|ip6_udp@hold: the 2 held sends did not all complete once released \\(0 unknown ids, 1 ranges beyond the ids issued: did the refused send take an id\\?\\)"
+	# zc_counter: copy calls that take ids
+	"fails_copy_call_takes_id|hold|-|send_copy_zerocopy|zc_counter/r:counter.ip4_udp.gives_ids_to_zerocopy_calls_only|1|10|ip4_udp@hold: zero-copy and copy calls mixed, zczccz: expected ids 0..2 to complete, 3 missing \\(read \\[0,5\\]\\)"
+	# a kernel that follows the rst for zero-length sends: a pass, no XFAIL
+	"passes_zero_length_without_id|hold|-|send_zero_len_copy|zc_counter/r:counter.ip6_udp.takes_no_id_for_zero_length|0|10|^ok 1 counter.ip6_udp.takes_no_id_for_zero_length\$"
+	# the zero-length XFAIL stays visible on this kernel
+	"xfails_zero_length_id|hold|-|-|zc_counter/r:counter.ip4_udp.takes_no_id_for_zero_length|0|10|# XFAIL ip4_udp@hold: a zero-length MSG_ZEROCOPY send took id 0"
+	# errq_reception: POLLERR that stays after draining
+	"fails_pollerr_after_drain|hold|-|pollerr_empty|errq_reception/r:reception.ip4_udp.raises_pollerr_until_drained|1|10|ip4_udp@hold: expected no POLLERR once the notification was read"
+	# an empty error queue that blocks a blocking reader
+	"fails_errq_blocks|hold|-|errq_block|errq_reception/r:reception.ip6_udp.returns_eagain_at_once_if_empty|1|10|ip6_udp@hold: recvmsg\(MSG_ERRQUEUE\) on an empty queue of a blocking socket took [0-9]+ ms .*it blocked"
+	# a truncated notification that the reader would not report
+	"fails_ctrunc_unreported|hold|-|errq_ctrunc|errq_reception/r:recvmmsg.ip4_udp.reads_several_per_recvmmsg|1|10|ip4_udp@hold: entry [0-9]+: MSG_CTRUNC: control data truncated"
+	# zc_limits: a user over RLIMIT_MEMLOCK whose sends are not refused
+	"fails_memlock_not_enforced|hold|-|send_enobufs_copy|zc_limits/r:memlock.ip4_udp.fails_with_enobufs_over_rlimit|1|10|ip4_udp@hold: uid [0-9]+ without CAP_IPC_LOCK, RLIMIT_MEMLOCK 65536: expected ENOBUFS within 64 held sends of 1000 bytes, seen none after 64"
+	# zc_limits: root with CAP_IPC_LOCK refused once
+	"fails_cap_ipc_lock_charged|hold|-|send_enobufs|zc_limits/r:memlock.ip6_udp.never_charges_cap_ipc_lock|1|10|ip6_udp@hold: root with CAP_IPC_LOCK, RLIMIT_MEMLOCK 0: send 10 of 16 held refused"
+	# completion_order: nothing held, so nothing out of order
+	"fails_reorder_not_held|hold|hold_off|-|completion_order/r:reorder.ip4_udp.closes_gaps_of_held_sends|1|10|ip4_udp@hold: expected the 5 held sends to be all that is missing"
+	# completion_order: the forwarder holds nothing, so TCP never retransmits
+	"fails_retransmit_not_held|hold|fwd_hold_off|-|completion_order/r:retransmit.ip6_tcp.completes_retransmitted_range_late|1|10|ip6_tcp@hold: (expected every id but 0 to complete while the first transmission of id 0 was held|ids completed with no retransmission)"
+	# zc_counter: SO_ZEROCOPY accepted on a raw socket
+	"fails_sockopt_accepted_everywhere|hold|-|sockopt_accept|zc_counter/r:sockopt.raw4.accepts_only_tcp_and_udp|1|10|setsockopt\\(SO_ZEROCOPY, 1\\): expected Operation not supported, seen success"
+	# zc_limits: close() with sends held reports an error
+	"fails_close_error|hold|-|close_eio|zc_limits/r:close_tcp.ip4_tcp.closes_with_data_held|1|10|ip4_tcp@hold: close\\(\\) with data held beyond the sender and notifications unread: Input/output error"
+	# errq_reception: an entry of another origin beside the timestamps
+	"fails_tstamp_other_origin|hold|-|errq_origin|errq_reception/r:tstamp.ip4_udp.separates_timestamps_from_completions|1|10|ip4_udp@hold: an entry of origin 1"
+	# zc_limits, TCP: a kernel that copies instead of refusing
+	"fails_enobufs_hidden_tcp|hold|-|send_enobufs_copy|zc_limits/r:optmem.ip4_tcp.fails_with_enobufs_while_held|1|10|ip4_tcp@hold: expected ENOBUFS within 64 zero-copy sends .* seen .* after [0-9]+ sends"
+	# zc_limits, TCP: a refused send that took an id
+	"fails_enobufs_takes_id_tcp|hold|-|send_enobufs_sent|zc_limits/r:optmem.ip6_tcp.fails_with_enobufs_while_held|1|10|ip6_tcp@hold: .*(did the refused send take an id|the refused send took an id)"
+	# udp_paths: a copy append that takes an id
+	"fails_cork_copy_append_takes_id|hold|-|send_copy_zerocopy|udp_paths/r:cork.ip4_udp.gives_ids_to_zerocopy_appends|1|10|ip4_udp@hold: MSG_MORE cz: expected an id per zero-copy append, 1, to complete; read \\[0,1\\]\\(copied\\) \\(1 ranges beyond the ids issued: a copy append took one\\?\\)"
+	# udp_paths: a corked datagram reported zero-copy
+	"fails_cork_reported_zerocopy|hold|-|errq_copied|udp_paths/r:cork.ip6_udp.gives_ids_to_zerocopy_appends|1|10|ip6_udp@hold: MSG_MORE zz: expected COPIED, seen 2 of 2 ids zero-copy"
+	# udp_paths: appends that do not arrive as sent
+	"fails_cork_datagram_corrupt|hold|-|peer_corrupt|udp_paths/r:cork.ip4_udp.delivers_appends_as_one_datagram|1|10|ip4_udp@hold: datagrams built from appends: the receiver saw 1 datagrams not as sent"
+	# udp_paths: a segmented send reported COPIED on the sink
+	"fails_gso_copied|hold|-|errq_copied|udp_paths/r:gso.ip4_udp.gives_one_id_per_send|1|10|ip4_udp@hold: segmented sends to the sink: expected zero-copy, seen [1-4] of 4 ids COPIED"
+	# udp_paths: datagrams over the MTU that were not fragmented
+	"fails_frag_not_fragmented|hold|sink_mtu_big|-|udp_paths/r:frag.ip4_udp.copies_datagrams_over_the_mtu|1|10|ip4_udp@hold: 4 datagrams of 3000 bytes created 0 fragments"
+	# udp_paths: a fragmented datagram reported zero-copy
+	"fails_frag_reported_zerocopy|hold|-|errq_copied|udp_paths/r:frag.ip6_udp.copies_datagrams_over_the_mtu|1|10|ip6_udp@hold: datagrams over the MTU: expected COPIED, seen [1-4] of 4 ids zero-copy"
+	# udp_paths: the known merge of flags stays visible
+	"xfails_coalesce_merged|hold|-|-|udp_paths/r:coalesce.ip6_udp.flags_every_merged_id|0|10|# XFAIL ip6_udp@hold: completions of copied and zero-copy sends merged under the first one's flag"
+	# udp_paths: a kernel that keeps the two kinds apart passes
+	"passes_coalesce_unmerged|hold|-|errq_unmerge|udp_paths/r:coalesce.ip4_udp.flags_every_merged_id|0|10|^ok 1 coalesce.ip4_udp.flags_every_merged_id\$"
+	# udp_paths: a flag wrong even for its range's first id
+	"fails_coalesce_flag_wrong|hold|-|errq_copied|udp_paths/r:coalesce.ip4_udp.flags_every_merged_id|1|10|ip4_udp@hold: a notification's COPIED flag is wrong for the first id of its range"
+	# buffer_reuse: a completion while the pages are still in use
+	"fails_reuse_completed_early|hold|slow_fwd|errq_early|buffer_reuse/r:reuse.ip4_udp.keeps_bytes_after_completion|1|20|ip4_udp@hold: the receiver saw [0-9]+ datagrams not as sent .* and [0-9]+ datagrams twice: bytes written over a buffer after its completion was read"
+	# buffer_reuse: the same for TCP
+	"fails_reuse_completed_early_tcp|hold|slow_fwd|errq_early|buffer_reuse/r:reuse.ip6_tcp.keeps_bytes_after_completion|1|20|ip6_tcp@hold: the receiver saw [1-9][0-9]* reads not as sent"
+	# buffer_reuse: copied at send (no scatter-gather), yet completed late
+	"fails_converse_copied_before_hold|hold|tx_sg_off|-|buffer_reuse/r:converse.ip4_udp.shares_pages_until_completion|1|10|ip4_udp@hold: expected the receiver to get the bytes as changed .* seen the bytes as sent: a copy was made before the hold"
+	# buffer_reuse: nothing held: completed, or delivered, before the change
+	"fails_converse_not_held|hold|fwd_hold_off|-|buffer_reuse/r:converse.ip6_udp.shares_pages_until_completion|1|10|ip6_udp@hold: (the send completed .* before its buffer was changed|.*seen the bytes as sent)"
+	# buffer_reuse: the receiver got something else than the change
+	"fails_converse_not_seen|hold|-|peer_corrupt|buffer_reuse/r:converse.ip6_udp.shares_pages_until_completion|1|10|ip6_udp@hold: expected the receiver to get the bytes as changed"
 )
 
 # input_drop MATCH: nftables drops what MATCH selects at the receiver.
@@ -242,6 +304,17 @@ tweak()
 		EOF
 		;;
 	sink_down) ip -n "$ZC_TX_NS" link set ifb0 down ;;
+	hold_off) tc -n "$ZC_TX_NS" qdisc replace dev "$ZC_HOLD_DEV" root noqueue ;;
+	# the receiver's path at 1 Mbit/s: sends queue in the forwarder
+	slow_fwd)
+		tc -n "$ZC_FWD_NS" qdisc replace dev veth2 root \
+			tbf rate 1mbit burst 1600 limit 1000000
+		;;
+	tx_sg_off) ip netns exec "$ZC_TX_NS" ethtool -K veth0 sg off >/dev/null ;;
+	fwd_hold_off)
+		tc -n "$ZC_FWD_NS" qdisc replace dev "$ZC_FWD_HOLD_DEV" root noqueue
+		;;
+	sink_mtu_big) ip -n "$ZC_TX_NS" link set ifb0 mtu 9000 ;;
 	tcp_loss) input_drop "meta l4proto tcp numgen random mod 100 < 3" ;;
 	udp_loss) input_drop "meta l4proto udp numgen inc mod 1000 == 500" ;;
 	# the Nth test frame (from 0) to reach the peer, or every end marker
@@ -283,7 +356,12 @@ needs()
 	forwarding_off | optmem_tiny)
 		command -v sysctl >/dev/null || echo "sysctl (procps) missing"
 		;;
-	tcp_reorder) command -v tc >/dev/null || echo "tc (iproute2) missing" ;;
+	tcp_reorder | hold_off | slow_fwd | fwd_hold_off)
+		command -v tc >/dev/null || echo "tc (iproute2) missing"
+		;;
+	tx_sg_off)
+		command -v ethtool >/dev/null || echo "ethtool missing"
+		;;
 	esac
 }
 
