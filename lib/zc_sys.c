@@ -258,11 +258,16 @@ int zc_sysctl_write(const char *key, long val)
 #define SO_NETNS_COOKIE 71
 #endif
 
+const char *zc_state_dir(void)
+{
+	return zc_getenv("ZC_RUN_DIR", ZC_STATE_DIR);
+}
+
 /*
- * The journal of the caller's network namespace: ZC_STATE_DIR/sysctl-
- * followed by the namespace's cookie, which no other namespace has while
- * the system runs (SO_NETNS_COOKIE, v5.14), or by its inode number on an
- * older kernel.
+ * The journal of the caller's network namespace: zc_state_dir()/sysctl-,
+ * the run's id (ZC_RUN_ID, "0" outside run_tests.sh), then the
+ * namespace's cookie, which no other namespace has while the system runs
+ * (SO_NETNS_COOKIE, v5.14), or its inode number on an older kernel.
  */
 static int journal_path(char *path, size_t len)
 {
@@ -284,9 +289,10 @@ static int journal_path(char *path, size_t len)
 	} else if (ret) {
 		return ret;
 	}
-	return snprintf(path, len, "%s/sysctl-%s%llu", ZC_STATE_DIR,
-			ret ? "ino-" : "", (unsigned long long)cookie) >=
-	       (int)len ? -ENAMETOOLONG : 0;
+	return snprintf(path, len, "%s/sysctl-%s-%s%llu", zc_state_dir(),
+			zc_getenv("ZC_RUN_ID", "0"), ret ? "ino-" : "",
+			(unsigned long long)cookie) >= (int)len ?
+	       -ENAMETOOLONG : 0;
 }
 
 /* The journal, created if @create, locked; -ENOENT when absent. */
@@ -299,7 +305,7 @@ static FILE *journal_open(bool create, int *err)
 	*err = journal_path(path, sizeof(path));
 	if (*err)
 		return NULL;
-	if (create && mkdir(ZC_STATE_DIR, 0700) && errno != EEXIST) {
+	if (create && mkdir(zc_state_dir(), 0700) && errno != EEXIST) {
 		*err = -errno;
 		return NULL;
 	}

@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 /* State that outlives a test process: uid locks, sysctl journals. */
-#define ZC_STATE_DIR	"/run/zc-selftests"
+#define ZC_STATE_DIR	"/run/zerocopy-selftests"
 
 /** zc_now_ms() - CLOCK_MONOTONIC in milliseconds */
 int64_t zc_now_ms(void);
@@ -100,7 +100,8 @@ int zc_sysctl_write(const char *key, long val);
 /**
  * zc_sysctl_set() - write @val to /proc/sys/@key in the caller's network
  * namespace, after recording the value it replaces in that namespace's
- * journal (a file in ZC_STATE_DIR named by the namespace's cookie), unless
+ * journal (a file in zc_state_dir() named by the run, ZC_RUN_ID, and the
+ * namespace's cookie: run_tests.sh removes a run's journals), unless
  * the journal has @key already: it keeps the value from before the first
  * change.  zc_sysctl_restore() writes it back, from this process or from
  * any later one in the same namespace, so that a test killed before its
@@ -174,6 +175,13 @@ int zc_pin_cpu(void);
  * Return: 0, or -errno of sched_setaffinity().
  */
 int zc_unpin_cpu(void);
+
+/**
+ * zc_state_dir() - where the suite keeps state that must outlive a test
+ * process: the run's directory (ZC_RUN_DIR, set by run_tests.sh, which
+ * also records its runs there), else ZC_STATE_DIR.
+ */
+const char *zc_state_dir(void);
 
 /** zc_getenv() - the variable's value, or @fallback when unset or empty */
 const char *zc_getenv(const char *name, const char *fallback);

@@ -93,7 +93,7 @@ static inline bool zc_test_restore(struct __test_metadata *_metadata,
 
 	if (ret < 0) {
 		fprintf(TH_LOG_STREAM, "# restoring the sysctls changed in this network namespace (journal in %s): %s\n",
-			ZC_STATE_DIR, strerror(-ret));
+			zc_state_dir(), strerror(-ret));
 		_metadata->exit_code = KSFT_FAIL;
 		return false;
 	}

@@ -382,7 +382,7 @@ zc_cleanup_stale()
 		zc_run_alive "$id" && continue
 		read -r _ _ tmp 2>/dev/null <"$ZC_RUN_DIR/$id"
 		[[ $tmp != */zc-run.* ]] || rm -rf "$tmp"
-		rm -f "$ZC_RUN_DIR/$id"
+		rm -f "$ZC_RUN_DIR/$id" "$ZC_RUN_DIR/sysctl-$id-"*
 	done
 }
 
@@ -407,13 +407,17 @@ zc_run_register()
 		(set -C; echo "$$ $start ${1:-}" >"$ZC_RUN_DIR/$ZC_RUN_ID") \
 			2>/dev/null && break
 	done
+	# The test programs keep their state (sysctl journals) beside it.
+	export ZC_RUN_ID ZC_RUN_DIR
 	_defer_outermost zc_run_unregister
 	zc_cleanup_stale
 }
 
-# The run's last undo: remove its record, unless it kept namespaces.
+# The run's last undo: remove its record, unless it kept namespaces, and
+# the sysctl journals of its test programs (their namespaces are gone).
 zc_run_unregister()
 {
+	rm -f "$ZC_RUN_DIR/sysctl-$ZC_RUN_ID-"*
 	if [ -n "$ZC_RUN_KEPT" ]; then
 		echo "kept $ZC_RUN_KEPT" >"$ZC_RUN_DIR/$ZC_RUN_ID"
 	else
