@@ -8,6 +8,7 @@
 #   make install INSTALL_PATH=DIR    a self-contained copy to run elsewhere
 #   make deps         install (root) or name what is missing
 #   make bench        the packet send-path benchmark (root; BENCH_ARGS=...)
+#   make ksft-check   install into a kernel tree's selftests, run there
 #   make lint unit runner-test selftests stress torture clean
 #
 # BUILD=DIR builds into DIR (default build/); every runner is told where
@@ -41,6 +42,8 @@ ZC_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-clobbered \
 ifneq ($(wildcard $(TOP)/../lib.mk),)
 # ---- in a kernel tree: tools/testing/selftests/<dir>, lib.mk conventions.
 # Everything built goes to $(OUTPUT): the source tree may be read-only.
+# make install puts TEST_GEN_FILES and tests/topologies flat, beside
+# run_tests.sh, which finds them there (run_kselftest.sh -c zerocopy).
 TEST_PROGS := run_tests.sh
 TEST_GEN_FILES := $(addprefix tests/,$(ZC_TESTS))
 TEST_FILES := settings config netns harness tests/topologies
@@ -104,7 +107,8 @@ ksft_status = rc=$$?; if [ $$rc -eq 4 ]; then \
 SUBMAKE := $(MAKE) --no-print-directory -f $(TOP)/Makefile
 
 .PHONY: all run_tests check unit lint runner-test selftests phys-check \
-	fuzz-short fuzz suite install clean deps stress torture bench
+	fuzz-short fuzz suite install clean deps stress torture bench \
+	ksft-check
 
 all: $(TEST_BINS) $(SELFTEST_BINS) $(HELPER_BINS) $(FAULT_LIB) $(TOOL_BINS)
 
@@ -164,6 +168,7 @@ check:
 	@$(SUBMAKE) selftests
 	@$(SUBMAKE) phys-check
 	@$(SUBMAKE) fuzz-short
+	@$(SUBMAKE) ksft-check
 	@$(SUBMAKE) suite
 
 unit: $(SELFTEST_BINS)
@@ -188,6 +193,15 @@ selftests: all
 # two cabled ports inside a namespace that plays the host.
 phys-check: all
 	@$(TOP)/selftests/phys_check.sh; $(call ksft_status,phys_check.sh)
+
+# The kselftest way, as kernel CI fleets run it: the project copied into
+# a kernel tree's tools/testing/selftests/zerocopy (the top Makefile,
+# scripts/ and tools/ of linux-source-6.12, extracted once into $(BUILD)),
+# installed there with make install INSTALL_PATH=$(BUILD)/kselftest, and
+# run by run_kselftest.sh -c zerocopy.  Skips, naming the tarball, when
+# it is missing.
+ksft-check:
+	@$(TOP)/harness/ksft_tree.sh check; $(call ksft_status,ksft_tree.sh)
 
 # libFuzzer, ASan and UBSan on the error-queue parser and the tracker
 # (clang; as root, deps.sh installs it).  fuzz-short is the seconds-long
@@ -230,8 +244,10 @@ install: all
 		$(TOP)/netns $(TOP)/harness $(INSTALL_PATH)/
 	cp $(TEST_BINS) $(TOP)/tests/topologies $(INSTALL_PATH)/tests/
 
-# The provisioned upstream files (ksft/, kunit/) stay: rm -rf $(BUILD).
+# The provisioned upstream files (ksft/, kunit/, linux-source-6.12/)
+# stay: rm -rf $(BUILD).
 clean:
 	$(RM) -r $(BUILD)/lib $(BUILD)/tests $(BUILD)/selftests \
-		$(BUILD)/tools $(BUILD)/install $(BUILD)/stress $(BUILD)/torture
+		$(BUILD)/tools $(BUILD)/install $(BUILD)/stress $(BUILD)/torture \
+		$(BUILD)/kselftest
 endif

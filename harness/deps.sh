@@ -38,6 +38,7 @@ run      cmd:stdbuf                   coreutils          line-buffered test outp
 lint     cmd:shellcheck               shellcheck         make lint
 check    cmd:python3                  python3            kunit.py parse (selftests/runner_test.sh)
 check    cmd:nft                      nftables           self-tests
+check    cmd:rsync                    rsync              kselftest install (make ksft-check)
 fuzz     cmd:clang                    clang              fuzz targets (selftests/fuzz.sh)
 fuzz     fuzzer                       libclang-rt-dev    libFuzzer runtime (fuzz targets)
 stress   cmd:taskset                  util-linux         make stress (CPU placements)
