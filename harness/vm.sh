@@ -823,20 +823,25 @@ table()
 		for (j = 1; j <= nk; j++) if (length(k[j]) > kw) kw = length(k[j])
 		tw = 32
 		for (c = 1; c <= nc; c++) if (length(order[c]) > tw) tw = length(order[c])
+		for (j = 1; j <= nk; j++) printf "%s: %s\n", k[j], S[j, 2]
+		print ""
 		printf "%-34s", "verdicts per kernel"
 		for (j = 1; j <= nk; j++) printf " %-*s", kw, k[j]; print ""
-		split("package|exit status|passed|failed|skipped|xfail|xpass|boot (s)|suite (s)", lab, "|")
-		split("2 3 4 5 6 7 8 9 10", col, " ")
-		for (r = 1; r <= 9; r++) {
+		split("exit status|passed|failed|skipped|xfail|xpass|boot (s)|suite (s)", lab, "|")
+		split("3 4 5 6 7 8 9 10", col, " ")
+		for (r = 1; r <= 8; r++) {
 			printf "  %-32s", lab[r]
-			for (j = 1; j <= nk; j++) {
-				v = S[j, col[r]]; if (r == 1) sub(/ .*/, "", v)
-				printf " %-*s", kw, v
-			}
+			for (j = 1; j <= nk; j++) printf " %-*s", kw, S[j, col[r]]
 			print ""
 		}
+		printf "  %-32s", "boot to verdict (s)"
+		for (j = 1; j <= nk; j++) {
+			v = (S[j, 9] == "-" || S[j, 10] == "-") ? "-" : sprintf("%.1f", S[j, 9] + S[j, 10])
+			printf " %-*s", kw, v
+		}
+		print ""
 		printf "  %-32s", "missing fixes (XFAIL)"
-		for (j = 1; j <= nk; j++) { v = S[j, 11]; gsub(/ \("[^"]*"\)/, "", v); printf " %-*s", kw, v }
+		for (j = 1; j <= nk; j++) { v = S[j, 11]; gsub(/ \("[^"]*"\)/, "", v); gsub(/;/, " ", v); printf " %-*s", kw, v }
 		print ""
 		for (j = 1; j <= nk; j++)
 			if (S[j, 12] != "-") printf "  %s: %s\n", k[j], S[j, 12]
