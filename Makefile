@@ -246,7 +246,7 @@ check-vm:
 	[ $$rc -eq 0 ] || [ $$rc -eq 4 ] || exit 1; \
 	mkdir -p $(BUILD)/vm; \
 	$(TOP)/harness/vm.sh $(KERNEL) >$(BUILD)/vm/check.ktap; rc=$$?; \
-	sed -n '/^# verdicts per kernel/,$$p' $(BUILD)/vm/check.ktap; \
+	sed -n '/^# verdict table/,/^# $$/p' $(BUILD)/vm/check.ktap; \
 	if [ $$rc -eq 75 ]; then \
 		echo "# check-vm: INFRASTRUCTURE ERROR: the guest died twice" \
 		     "before the suite started ($(BUILD)/vm/check.ktap);" \

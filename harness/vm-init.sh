@@ -12,6 +12,7 @@
 #                     ZC_PROGRAMS, ZC_TIMEOUT, KSFT_MACHINE_SLOW, ...)
 #   zc.fault=panic    crash the kernel before anything runs (sysrq c)
 #   zc.fault=hang     block forever before anything runs
+#   zc.fault=crash-in-suite  crash the kernel once the suite has started
 # The faults let the host prove its own checks (selftests/vm_selftest.sh).
 #
 # The guest has no network device but lo, and only this initramfs as its
@@ -97,7 +98,14 @@ cd /kselftest || { say "no /kselftest"; power_off; }
 # Kernel messages from here on are the suite's.
 dmesg -C 2>/dev/null
 say "run_kselftest.sh -c zerocopy"
-./run_kselftest.sh -c zerocopy
+if [[ " $cmdline " == *" zc.fault=crash-in-suite "* ]]; then
+	./run_kselftest.sh -c zerocopy | while IFS= read -r line; do
+		echo "$line"
+		[ "$line" != "# KTAP version 1" ] || echo c >/proc/sysrq-trigger
+	done
+else
+	./run_kselftest.sh -c zerocopy
+fi
 say "run_kselftest.sh exit $?"
 # What the kernel said while the suite ran, at warning level and above.
 dmesg --level=emerg,alert,crit,err,warn 2>/dev/null | sed 's/^/zc-vm: dmesg: /'

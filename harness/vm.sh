@@ -59,8 +59,9 @@
 # verdicts go, default $ZC_BUILD/vm),
 # VM_FAULT (for the tool's own tests, harness/vm_selftest.sh: "panic" or
 # "hang" in the guest before anything runs, "panic-once" on the first boot
-# only, "noinit" a command line with no init, "drop-module:NAME" a module
-# left out of the guest after its tables were made).
+# only, "crash-in-suite" a panic once the suite has started, "noinit" a
+# command line with no init, "drop-module:NAME" a module left out of the
+# guest after its tables were made).
 set -u
 shopt -s nullglob
 
@@ -243,9 +244,8 @@ fetch()
 	fi
 	if [ -z "${pkg:-}" ]; then
 		msg "no Debian 12 cloud-amd64 kernel package with version $want; there are:"
-		apt_images | awk '{ print $2 }' | sort -V | tr '\n' ' ' |
+		apt_images | awk '{ print $2 }' | sort -V | paste -sd ' ' - |
 			fold -s -w 70 | sed 's/^/#   /'
-		echo
 		return 1
 	fi
 	K_LABEL=$ver
@@ -515,6 +515,7 @@ boot()
 	panic) append+=" zc.fault=panic" ;;
 	panic-once) [ "$attempt" -gt 1 ] || append+=" zc.fault=panic" ;;
 	hang) append+=" zc.fault=hang" ;;
+	crash-in-suite) append+=" zc.fault=crash-in-suite" ;;
 	noinit) append=${append/rdinit=\/init/rdinit=\/no-such-init}" root=/dev/nothing" ;;
 	esac
 	for env in ${VM_ENV:-}; do
@@ -823,8 +824,8 @@ table()
 		for (j = 1; j <= nk; j++) if (length(k[j]) > kw) kw = length(k[j])
 		tw = 32
 		for (c = 1; c <= nc; c++) if (length(order[c]) > tw) tw = length(order[c])
-		for (j = 1; j <= nk; j++) printf "%s: %s\n", k[j], S[j, 2]
-		print ""
+		print "verdict table"
+		for (j = 1; j <= nk; j++) printf "  %s: %s\n", k[j], S[j, 2]
 		printf "%-34s", "verdicts per kernel"
 		for (j = 1; j <= nk; j++) printf " %-*s", kw, k[j]; print ""
 		split("exit status|passed|failed|skipped|xfail|xpass|boot (s)|suite (s)", lab, "|")

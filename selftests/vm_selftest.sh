@@ -11,6 +11,9 @@
 #                         the suite's verdict, exit 0
 #   kernel_without_init   no init on the command line: the kernel's own
 #                         panic shown, exit 75
+#   crash_during_suite    the kernel crashes once the suite has started:
+#                         a failure of that kernel, not booted again,
+#                         exit 1
 #   hung_guest            init blocks: the watchdog kills qemu within its
 #                         bound, last console lines shown, exit 70
 #   missing_module        veth.ko left out of the guest: named, the suite's
@@ -35,8 +38,8 @@ PATH=$PATH:/usr/sbin:/sbin
 # shellcheck source=harness/ktap.sh
 source "$top/harness/ktap.sh"
 
-CASES=(boot_panic_twice boot_panic_once kernel_without_init hung_guest
-       missing_module)
+CASES=(boot_panic_twice boot_panic_once kernel_without_init
+       crash_during_suite hung_guest missing_module)
 HANG_TIMEOUT=30		# VM_TIMEOUT of the hung guest
 HANG_SLACK=30		# what the tool may take beyond it (kill, report)
 
@@ -111,6 +114,19 @@ case_kernel_without_init()
 	has kernel_without_init 'Kernel panic' || expect "no 'Kernel panic' shown"
 	has kernel_without_init 'no-such-init|Unable to mount|No working init' ||
 		expect "the cause (no init) not shown"
+}
+
+case_crash_during_suite()
+{
+	run_vm crash_during_suite VM_FAULT=crash-in-suite \
+		"VM_ENV=ZC_TOPOLOGIES=lo ZC_PROGRAMS=notif_contract"
+	[ "$RC" -eq 1 ] || expect "exit $RC, not 1"
+	has crash_during_suite 'died while the suite ran' ||
+		expect "no 'died while the suite ran'"
+	has crash_during_suite 'Kernel panic|sysrq: Trigger a crash' ||
+		expect "no panic line shown"
+	has crash_during_suite 'boot 2: ' && expect "booted a second time"
+	has crash_during_suite '^not ok 1 ' || expect "no 'not ok' for the kernel"
 }
 
 case_hung_guest()
