@@ -73,6 +73,7 @@ OUT=${VM_OUT:-$VMDIR}
 APTDIR=$VMDIR/apt
 EX_INFRA=70
 EX_DIED=75
+SCRATCH=''		# the directory being filled, removed on any exit
 PATH=$PATH:/usr/sbin:/sbin
 
 : "${VM_CPUS:=2}" "${VM_MEM:=1024}" "${VM_BOOT_TIMEOUT:=120}"
@@ -255,6 +256,7 @@ fetch()
 	if [ ! -f "$deb" ]; then
 		msg "downloading $pkg $ver"
 		tmp=$(mktemp -d "$VMDIR/debs/tmp.XXXXXX") || return 1
+		SCRATCH=$tmp
 		if ! (cd "$tmp" && apt-get "${APT_OPTS[@]}" download \
 		      "$pkg=$ver" >download.log 2>&1); then
 			msg "apt-get download $pkg=$ver failed:"
@@ -263,16 +265,19 @@ fetch()
 			return 1
 		fi
 		mv "$tmp"/*.deb "$deb" && rm -rf "$tmp" || return 1
+		SCRATCH=''
 	fi
 	tree=$VMDIR/kernels/$pkg-$ver
 	if [ ! -d "$tree" ]; then
 		tmp=$(mktemp -d "$VMDIR/kernels/tmp.XXXXXX") || return 1
+		SCRATCH=$tmp
 		if ! dpkg-deb -x "$deb" "$tmp"; then
 			rm -rf "$tmp"
 			msg "cannot extract $deb"
 			return 1
 		fi
 		mv -T "$tmp" "$tree" 2>/dev/null || rm -rf "$tmp"
+		SCRATCH=''
 	fi
 	K_IMAGE=$(printf '%s\n' "$tree"/boot/vmlinuz-* | head -n 1)
 	[ -n "$K_IMAGE" ] || { msg "no boot/vmlinuz-* in $deb"; return 1; }
@@ -346,6 +351,7 @@ build_initramfs()
 	local -a needed=() files=() missing=()
 
 	root=$(mktemp -d "$VMDIR/root.XXXXXX") || return 1
+	SCRATCH=$root
 	mkdir -p "$root"/{proc,sys,dev,run,tmp,root,etc/zc-vm,usr/bin,usr/sbin,usr/lib,usr/lib64}
 	ln -s usr/bin "$root/bin"
 	ln -s usr/sbin "$root/sbin"
@@ -460,6 +466,7 @@ build_initramfs()
 		cpio --null -o -H newc --quiet) >"$out.tmp" &&
 		mv "$out.tmp" "$out" || rc=1
 	rm -rf "$root"
+	SCRATCH=''
 	return "$rc"
 }
 
@@ -562,6 +569,10 @@ boot()
 			[ "$done_at" -eq 0 ] || OUTCOME='done'
 			break
 		fi
+		# At most a second per read: a signal that arrives while a
+		# command substitution runs is handled only when the next
+		# command returns.
+		[ "$left" -le 1000 ] || left=1000
 		line=''
 		IFS= read -r -t "$((left / 1000)).$(printf '%03d' $((left % 1000)))" \
 			-u "$cfd" line
@@ -680,7 +691,8 @@ run_kernel()
 {
 	local want=$1 attempt why='' pass fail skip xfail xpass fixes
 
-	CUR=$want K_RC=0
+	CUR=$want K_RC=0 RUN='' K_LABEL='' K_DESC='' SUITE_STARTED=0
+	SUITE_RC='' BOOT_MS='' SUITE_MS='' GUEST_MISSING=''
 	fetch "$want"
 	case $? in
 	0) ;;
@@ -899,13 +911,15 @@ table()
 on_exit()
 {
 	[ -z "${QEMU_PID:-}" ] || kill -KILL "$QEMU_PID" 2>/dev/null
-	rm -rf "$VMDIR"/root.?????? "$VMDIR"/debs/tmp.?????? \
-		"$VMDIR"/kernels/tmp.?????? 2>/dev/null
+	[ -z "${RUN:-}" ] || rm -f "$RUN/console.fifo"
+	# This run's scratch directory only: another run may be making its
+	# own beside it.
+	[ -z "${SCRATCH:-}" ] || rm -rf "$SCRATCH"
 }
 
 main()
 {
-	local k worst settings p=0 f=0 s=0
+	local k worst settings p=0 f=0 s=0 lockfd
 
 	[ $# -gt 0 ] || usage
 	case $1 in -h | --help) usage ;; esac
@@ -925,6 +939,12 @@ main()
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	mkdir -p "$OUT/runs" || exit "$EX_INFRA"
+	# One run at a time writes to OUT (runs/, the tables).
+	exec {lockfd}>"$OUT/lock"
+	flock -n "$lockfd" || {
+		echo "vm.sh: another vm.sh is writing to $OUT (set VM_OUT for a run beside it)" >&2
+		exit "$EX_INFRA"
+	}
 
 	echo "KTAP version 1"
 	msg "zerocopy selftests under qemu, kernels: $*"

@@ -18,8 +18,11 @@
 #                         bound, last console lines shown, exit 70
 #   missing_module        veth.ko left out of the guest: named, the suite's
 #                         skip names CONFIG_VETH, exit 70
+#   sigterm_mid_boot      SIGTERM to the tool while its guest runs: qemu
+#                         killed, nothing left, exit 143
 #
-#   vm_selftest.sh [KERNEL]    (default 6.1; make check runs it)
+#   vm_selftest.sh [KERNEL [CASE...]]  (default 6.1, every case; make
+#                                      check runs it)
 #
 # The guests that run the suite run one topology, through VM_ENV.  An
 # installed kselftest tree is taken from VM_KSFT, else installed once.
@@ -39,7 +42,7 @@ PATH=$PATH:/usr/sbin:/sbin
 source "$top/harness/ktap.sh"
 
 CASES=(boot_panic_twice boot_panic_once kernel_without_init
-       crash_during_suite hung_guest missing_module)
+       crash_during_suite hung_guest missing_module sigterm_mid_boot)
 HANG_TIMEOUT=30		# VM_TIMEOUT of the hung guest
 HANG_SLACK=30		# what the tool may take beyond it (kill, report)
 
@@ -154,6 +157,34 @@ case_missing_module()
 		expect "the suite's skip does not name CONFIG_VETH"
 }
 
+case_sigterm_mid_boot()
+{
+	local fifo=$out/sigterm.fifo line pid t0 sent=0 deadline
+
+	rm -f "$fifo"
+	mkfifo "$fifo" || { expect "mkfifo failed"; return; }
+	t0=$(date +%s)
+	deadline=$((t0 + 300))
+	env VM_KSFT="$VM_KSFT" VM_OUT="$out" VM_FAULT=hang "$vm" "$kernel" \
+		>"$fifo" 2>&1 &
+	pid=$!
+	: >"$out/sigterm_mid_boot.out"
+	# The guest is up once it says it blocks: then the signal.
+	while IFS= read -r -t "$((deadline - $(date +%s)))" line; do
+		echo "$line" >>"$out/sigterm_mid_boot.out"
+		if [ "$sent" -eq 0 ] && [[ $line == *"blocking forever"* ]]; then
+			kill -TERM "$pid"
+			sent=1
+		fi
+	done <"$fifo"
+	[ "$sent" -eq 1 ] || { kill -KILL "$pid" 2>/dev/null; expect "the guest never came up"; }
+	wait "$pid"
+	RC=$?
+	SECS=$(($(date +%s) - t0))
+	rm -f "$fifo"
+	[ "$RC" -eq 143 ] || expect "exit $RC, not 143"
+}
+
 main()
 {
 	local c
@@ -173,6 +204,12 @@ main()
 		}
 	fi
 	export ZC_BUILD=$build
+	shift
+	[ $# -eq 0 ] || CASES=("$@")
+	for c in "${CASES[@]}"; do
+		declare -F "case_$c" >/dev/null ||
+			{ echo "vm_selftest.sh: no case '$c'" >&2; exit 2; }
+	done
 	ktap_print_msg "harness/vm.sh on kernel $kernel, guests broken on purpose; outputs in $out"
 	ktap_set_plan "${#CASES[@]}"
 	for c in "${CASES[@]}"; do
@@ -190,4 +227,4 @@ main()
 	ktap_finished
 }
 
-main "$@"
+main "$kernel" "${@:2}"
