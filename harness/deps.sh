@@ -46,6 +46,7 @@ vm       cmd:qemu-system-x86_64       qemu-system-x86    make vm-check, vm-matri
 vm       cmd:cpio                     cpio               the guest's initramfs
 vm       cmd:depmod                   kmod               the guest's module tables
 vm       cmd:xz                       xz-utils           .ko.xz modules of 6.12 kernels
+vm       cmd:ethtool                  ethtool            in the guest, for a look at its devices
 "
 
 # probe PROBE: whether it is satisfied.
