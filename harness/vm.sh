@@ -52,6 +52,8 @@
 # a test failure).  A test failure beats 70, which beats 75.
 #
 # Environment: ZC_BUILD (build directory), VM_CPUS (2), VM_MEM (1024),
+# VM_CPU (qemu -cpu under TCG, e.g. max), VM_TCG (TCG options, e.g.
+# thread=single),
 # VM_BOOT_TIMEOUT, VM_TIMEOUT, VM_KSFT (an installed kselftest tree to use
 # instead of installing one), VM_ENV (the suite's environment in the
 # guest: NAME=VALUE words without spaces, e.g. "ZC_TOPOLOGIES=lo,veth"),
@@ -537,8 +539,9 @@ boot()
 		qemu+=(-accel kvm -cpu host)
 		ACCEL=KVM
 	else
-		qemu+=(-accel tcg)
-		ACCEL=TCG
+		qemu+=(-accel "tcg${VM_TCG:+,$VM_TCG}")
+		[ -z "${VM_CPU:-}" ] || qemu+=(-cpu "$VM_CPU")
+		ACCEL="TCG${VM_TCG:+ $VM_TCG}${VM_CPU:+ -cpu $VM_CPU}"
 	fi
 	: >"$RUN/console.log"
 	: >"$RUN/suite.ktap"
