@@ -8,6 +8,9 @@
 #   make install INSTALL_PATH=DIR    a self-contained copy to run elsewhere
 #   make deps         install (root) or name what is missing
 #   make bench        the packet send-path benchmark (root; BENCH_ARGS=...)
+#   make ksft-check   install into a kernel tree's selftests, run there
+#   make vm-check KERNEL=6.1|6.12|<Debian version>|/path/to/vmlinuz
+#   make vm-matrix KERNELS="6.1 6.12"   the suite in each kernel, qemu
 #   make lint unit runner-test selftests stress torture clean
 #
 # BUILD=DIR builds into DIR (default build/); every runner is told where
@@ -45,6 +48,8 @@ ZC_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-clobbered \
 ifneq ($(wildcard $(TOP)/../lib.mk),)
 # ---- in a kernel tree: tools/testing/selftests/<dir>, lib.mk conventions.
 # Everything built goes to $(OUTPUT): the source tree may be read-only.
+# make install puts TEST_GEN_FILES and tests/topologies flat, beside
+# run_tests.sh, which finds them there (run_kselftest.sh -c zerocopy).
 TEST_PROGS := run_tests.sh
 TEST_GEN_FILES := $(addprefix tests/,$(ZC_TESTS))
 TEST_FILES := settings config netns harness tests/topologies
@@ -111,7 +116,8 @@ ksft_status = rc=$$?; if [ $$rc -eq 4 ]; then \
 SUBMAKE := $(MAKE) --no-print-directory -f $(TOP)/Makefile
 
 .PHONY: all run_tests check unit lint runner-test selftests phys-check \
-	fuzz-short fuzz suite install clean deps stress torture bench
+	fuzz-short fuzz suite install clean deps stress torture bench \
+	ksft-check vm-check vm-matrix vm-selftest check-vm
 
 all: $(TEST_BINS) $(SELFTEST_BINS) $(HELPER_BINS) $(FAULT_LIB) $(TOOL_BINS)
 
@@ -163,7 +169,7 @@ suite:
 	@$(TOP)/run_tests.sh $(RUN_TESTS_ARGS); $(call ksft_status,run_tests.sh)
 
 check:
-	@$(SUBMAKE) deps DEPS="build run check"
+	@$(SUBMAKE) deps DEPS="build run check ksft vm"
 	@$(SUBMAKE) all
 	@$(SUBMAKE) unit
 	@$(SUBMAKE) lint
@@ -171,6 +177,8 @@ check:
 	@$(SUBMAKE) selftests
 	@$(SUBMAKE) phys-check
 	@$(SUBMAKE) fuzz-short
+	@$(SUBMAKE) ksft-check
+	@$(SUBMAKE) check-vm
 	@$(SUBMAKE) suite
 
 unit: $(SELFTEST_BINS)
@@ -195,6 +203,65 @@ selftests: all
 # two cabled ports inside a namespace that plays the host.
 phys-check: all
 	@$(TOP)/selftests/phys_check.sh; $(call ksft_status,phys_check.sh)
+
+# The kselftest way, as kernel CI fleets run it: the project copied into
+# a kernel tree's tools/testing/selftests/zerocopy (the top Makefile,
+# scripts/ and tools/ of linux-source-6.12, extracted once into $(BUILD)),
+# installed there with make install INSTALL_PATH=$(BUILD)/kselftest, and
+# run by run_kselftest.sh -c zerocopy.  Skips, naming the tarball, when
+# it is missing.
+ksft-check:
+	@$(TOP)/harness/ksft_tree.sh check; $(call ksft_status,ksft_tree.sh)
+
+# The suite inside Debian 12's kernels (or any vmlinuz) under qemu, run
+# from the installed kselftest tree by run_kselftest.sh, with a verdict
+# table per kernel (harness/vm.sh; $(BUILD)/vm/verdicts.txt and .tsv).
+# Exit status: the suite's; 70 the VM path failed; 75 a guest died twice
+# before the suite started (a boot panic: infrastructure, not a test).
+KERNEL ?= 6.1
+KERNELS ?= 6.1 6.12
+vm-check:
+	@$(SUBMAKE) deps DEPS="build ksft vm"
+	@$(TOP)/harness/vm.sh $(KERNEL); $(call ksft_status,vm.sh)
+
+vm-matrix:
+	@$(SUBMAKE) deps DEPS="build ksft vm"
+	@$(TOP)/harness/vm.sh $(KERNELS); $(call ksft_status,vm.sh)
+
+# The VM tool's own checks: guests broken on purpose (a boot panic, twice
+# and once; a kernel without init; a hung guest; a missing module) must
+# give their clear error within the watchdog (selftests/vm_selftest.sh).
+vm-selftest:
+	@$(SUBMAKE) deps DEPS="build ksft vm"
+	@$(TOP)/selftests/vm_selftest.sh $(KERNEL); \
+	$(call ksft_status,vm_selftest.sh)
+
+# make check: one kernel and the broken guests, when qemu is there (deps
+# installs it as root).  A guest that died twice before the suite (exit
+# 75: Debian's 6.12 builds panic at boot now and then under TCG) is
+# reported loudly and passes; every other failure of the VM path fails.
+check-vm:
+	@if ! command -v qemu-system-x86_64 >/dev/null; then \
+		echo "# check-vm: SKIP qemu-system-x86_64 not installed" \
+		     "(make deps DEPS=vm as root)" >&2; exit 0; fi; \
+	if [ ! -x $(BUILD)/kselftest/run_kselftest.sh ]; then \
+		echo "# check-vm: SKIP no kselftest tree installed in" \
+		     "$(BUILD)/kselftest (make ksft-check skipped)" >&2; \
+		exit 0; fi; \
+	export VM_KSFT=$(BUILD)/kselftest; \
+	$(TOP)/selftests/vm_selftest.sh $(KERNEL); rc=$$?; \
+	[ $$rc -eq 0 ] || [ $$rc -eq 4 ] || exit 1; \
+	mkdir -p $(BUILD)/vm; \
+	$(TOP)/harness/vm.sh $(KERNEL) >$(BUILD)/vm/check.ktap; rc=$$?; \
+	sed -n '/^# verdict table/,/^# $$/p' $(BUILD)/vm/check.ktap; \
+	if [ $$rc -eq 75 ]; then \
+		echo "# check-vm: INFRASTRUCTURE ERROR: the guest died twice" \
+		     "before the suite started ($(BUILD)/vm/check.ktap);" \
+		     "not a test failure, make check goes on" >&2; exit 0; fi; \
+	[ $$rc -eq 0 ] || [ $$rc -eq 4 ] || \
+		grep -E '^(not ok|# vm)' $(BUILD)/vm/check.ktap; \
+	[ $$rc -ne 4 ] || { echo "# vm.sh: skipped (exit 4)" >&2; rc=0; }; \
+	exit $$rc
 
 # libFuzzer, ASan and UBSan on the error-queue parser and the tracker
 # (clang; as root, deps.sh installs it).  fuzz-short is the seconds-long
@@ -237,8 +304,10 @@ install: all
 		$(TOP)/netns $(TOP)/harness $(INSTALL_PATH)/
 	cp $(TEST_BINS) $(TOP)/tests/topologies $(INSTALL_PATH)/tests/
 
-# The provisioned upstream files (ksft/, kunit/) stay: rm -rf $(BUILD).
+# The provisioned upstream files (ksft/, kunit/, linux-source-6.12/) and
+# the kernel packages (vm/) stay: rm -rf $(BUILD).
 clean:
 	$(RM) -r $(BUILD)/lib $(BUILD)/tests $(BUILD)/selftests \
-		$(BUILD)/tools $(BUILD)/install $(BUILD)/stress $(BUILD)/torture
+		$(BUILD)/tools $(BUILD)/install $(BUILD)/stress $(BUILD)/torture \
+		$(BUILD)/kselftest $(BUILD)/vm/runs
 endif

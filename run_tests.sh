@@ -111,6 +111,8 @@ read_program_topologies()
 {
 	local file=$ZC_DIR/tests/topologies prog topos
 
+	# Installed by the kselftest lib.mk: beside run_tests.sh.
+	[ -f "$file" ] || file=$ZC_DIR/topologies
 	[ -f "$file" ] || return 0
 	while read -r prog topos; do
 		[[ -z $prog || $prog == \#* ]] && continue
@@ -132,19 +134,38 @@ topo_progs()
 	done
 }
 
+# is_elf FILE: whether FILE is an ELF executable (not a script).
+is_elf()
+{
+	local magic
+
+	read -r -N 4 magic 2>/dev/null <"$1" && [ "$magic" = $'\x7fELF' ]
+}
+
+# The test programs: every executable in ZC_BIN, else in build/tests (a
+# standalone build), else in tests/ (make install, or a kernel tree built
+# in place).  The kselftest lib.mk installs them flat, beside
+# run_tests.sh: there, the ELF executables are the programs.
 find_programs()
 {
-	local f
+	local f flat=1
 
 	if [ -n "${ZC_BIN:-}" ]; then
-		BIN_DIR=$ZC_BIN
+		BIN_DIR=$ZC_BIN flat=0
 	elif [ -d "$ZC_DIR/build/tests" ]; then
-		BIN_DIR=$ZC_DIR/build/tests
+		BIN_DIR=$ZC_DIR/build/tests flat=0
 	else
-		BIN_DIR=$ZC_DIR/tests	# in a kernel tree: next to the sources
+		for f in "$ZC_DIR"/tests/*; do
+			[[ -f $f && -x $f ]] || continue
+			BIN_DIR=$ZC_DIR/tests flat=0
+			break
+		done
+		[ "$flat" -eq 0 ] || BIN_DIR=$ZC_DIR
 	fi
 	for f in "$BIN_DIR"/*; do
-		[[ -f $f && -x $f ]] && ALL_PROGS+=("${f##*/}")
+		[[ -f $f && -x $f ]] || continue
+		[ "$flat" -eq 0 ] || is_elf "$f" || continue
+		ALL_PROGS+=("${f##*/}")
 	done
 }
 

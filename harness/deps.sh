@@ -38,9 +38,15 @@ run      cmd:stdbuf                   coreutils          line-buffered test outp
 lint     cmd:shellcheck               shellcheck         make lint
 check    cmd:python3                  python3            kunit.py parse (selftests/runner_test.sh)
 check    cmd:nft                      nftables           self-tests
+ksft     cmd:rsync                    rsync              kselftest install (make ksft-check, harness/ksft_tree.sh)
 fuzz     cmd:clang                    clang              fuzz targets (selftests/fuzz.sh)
 fuzz     fuzzer                       libclang-rt-dev    libFuzzer runtime (fuzz targets)
 stress   cmd:taskset                  util-linux         make stress (CPU placements)
+vm       cmd:qemu-system-x86_64       qemu-system-x86    make vm-check, vm-matrix (harness/vm.sh)
+vm       cmd:cpio                     cpio               the guest's initramfs
+vm       cmd:depmod                   kmod               the guest's module tables
+vm       cmd:xz                       xz-utils           .ko.xz modules of 6.12 kernels
+vm       cmd:ethtool                  ethtool            in the guest, for a look at its devices
 "
 
 # probe PROBE: whether it is satisfied.

@@ -585,6 +585,15 @@ const char *zc_diag_explain(const struct zc_topo *topo, int family, int type,
 				 " (could not read the %s in netns %s: %s)",
 				 h->err_what, h->netns, strerror(-h->err));
 	}
+	/*
+	 * Before c353e8983e0d (v6.15) the ETH_P_ALL taps of every
+	 * namespace saw every packet: a cause diag cannot look for.
+	 */
+	pos = strlen(buf);
+	if (!pr.nr_reasons && pos < len &&
+	    zc_kernel_older_than("6.15") == 1)
+		snprintf(buf + pos, len - pos,
+			 "; on this kernel (before c353e8983e0d, v6.15) an ETH_P_ALL packet socket in any namespace of the host copies too, and those are not checked");
 	free(p);
 	return buf;
 }

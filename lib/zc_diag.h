@@ -188,7 +188,8 @@ const char *zc_diag_format(const struct zc_diag_prediction *pr,
  * path of topology @topo (sender, and forwarder if it has one) with
  * @family, @type, @size: what a test prints when it saw COPIED where it
  * expected zero-copy.  Always fills @buf, also when facts could not be
- * read (it says which).
+ * read (it says which), and says when no cause was found on a kernel
+ * where packet sockets of other namespaces copy too (before 6.15).
  *
  * Return: @buf.
  */

@@ -16,7 +16,9 @@
  *   copies_with_tap_on_egress      ... bound to the egress device
  *   copies_with_tap_drop_filter    ... with a drop-all BPF filter
  *   ignores_taps_off_path          bound to lo, protocol 0, ETH_P_IP(V6),
- *                                  in another namespace: zero-copy
+ *                                  in another namespace: zero-copy (the
+ *                                  last COPIED before c353e8983e0d, v6.15:
+ *                                  XFAIL)
  *   ignores_tap_ignoring_outgoing  PACKET_IGNORE_OUTGOING in the sender's
  *                                  namespace: zero-copy
  *   copies_with_forwarder_taps     in the forwarder: ETH_P_ALL, and the
@@ -376,10 +378,20 @@ static const struct {
 	{ "protocol 0", 0, NULL, 0 },
 	/* a protocol handler sees received packets, not sent ones */
 	{ "ETH_P_IP or ETH_P_IPV6 of the family", 1, NULL, 0 },
-	/* taps see their own namespace only */
+	/* taps see their own namespace only (since c353e8983e0d) */
 	{ "ETH_P_ALL in another namespace", ETH_P_ALL, NULL,
 	  ZC_TAP_NEW_NETNS },
 };
+
+/*
+ * Before c353e8983e0d ("net: introduce per netns packet chains", v6.15)
+ * the ETH_P_ALL taps of every namespace were on one global list:
+ * dev_queue_xmit_nit() cloned each sent packet for a tap of another
+ * namespace too (packet_rcv() dropped it only afterwards), and the clone
+ * forced the copy.  Debian 12's 6.1 and 6.12 predate it.
+ */
+#define NETNS_TAPS_COMMIT "c353e8983e0d (\"net: introduce per netns packet chains\")"
+#define NETNS_TAPS_VERSION "6.15"
 
 TEST_F(copy, ignores_taps_off_path)
 {
@@ -387,7 +399,7 @@ TEST_F(copy, ignores_taps_off_path)
 	struct zc_stream_result r;
 	enum zc_verdict v;
 	unsigned int i, proto;
-	char state[64];
+	char state[64], xfail[128] = "";
 	int fd;
 
 	for (i = 0; i < sizeof(off_path) / sizeof(off_path[0]); i++) {
@@ -405,9 +417,20 @@ TEST_F(copy, ignores_taps_off_path)
 			TH_LOG("%s: diag predicted %s with a tap %s: %s",
 			       r.label, verdict_name(v), off_path[i].what,
 			       self->said);
+		if ((off_path[i].flags & ZC_TAP_NEW_NETNS) && r.copied &&
+		    zc_kernel_older_than(NETNS_TAPS_VERSION) == 1) {
+			/* The old behaviour, whole: every id COPIED. */
+			zc_assert_flags(_metadata, &self->topo, &spec, &r,
+					off_path[i].what, true);
+			snprintf(xfail, sizeof(xfail), "%s", r.label);
+			continue;
+		}
 		zc_assert_flags(_metadata, &self->topo, &spec, &r,
 				off_path[i].what, false);
 	}
+	if (xfail[0])
+		ZC_XFAIL(return, "%s: COPIED with an ETH_P_ALL tap in another namespace, kernel predates %s (v%s): the taps of every namespace see every packet",
+			 xfail, NETNS_TAPS_COMMIT, NETNS_TAPS_VERSION);
 }
 
 TEST_F(copy, ignores_tap_ignoring_outgoing)
