@@ -352,7 +352,7 @@ build_initramfs()
 	local out=$1 root rel f g dir dest mod rc=0 moddir=$K_MODDIR work
 	local -a needed=() files=() missing=()
 
-	root=$(mktemp -d "$VMDIR/root.XXXXXX") || return 1
+	root=$(mktemp -d "$VMDIR/root.XXXXXX") && chmod 755 "$root" || return 1
 	SCRATCH=$root
 	mkdir -p "$root"/{proc,sys,dev,run,tmp,root,etc/zc-vm,usr/bin,usr/sbin,usr/lib,usr/lib64}
 	ln -s usr/bin "$root/bin"
