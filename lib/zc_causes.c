@@ -32,9 +32,6 @@
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
-#ifndef MSG_ZEROCOPY
-#define MSG_ZEROCOPY 0x4000000
-#endif
 
 /* A socket in a namespace made for it: unshare, create, come back. */
 static int socket_in_new_netns(int domain, int type, int protocol)

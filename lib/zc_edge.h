@@ -15,13 +15,7 @@
 #include <netinet/tcp.h>
 
 #include "zc_hold.h"
-
-#ifndef MSG_ZEROCOPY
-#define MSG_ZEROCOPY 0x4000000
-#endif
-#ifndef SO_ZEROCOPY
-#define SO_ZEROCOPY 60
-#endif
+#include "zc_net.h"
 
 /*
  * Variant rows over the path, named as run_tests.sh expects (it leaves
