@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Sockets, addresses, pattern and zero-copy sender: see zc_net.h. */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -173,6 +174,15 @@ void zc_fill(void *buf, size_t len, uint64_t off)
 
 	for (i = 0; i < len; i++)
 		p[i] = zc_pattern(off + i);
+}
+
+void zc_fill_datagram(void *buf, size_t size, uint32_t seq)
+{
+	uint32_t le = htole32(seq);
+
+	memcpy(buf, &le, sizeof(le));
+	zc_fill((uint8_t *)buf + sizeof(le), size - sizeof(le),
+		(uint64_t)seq * size + sizeof(le));
 }
 
 long zc_verify(const void *buf, size_t len, uint64_t off)

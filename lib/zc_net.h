@@ -145,6 +145,14 @@ static inline uint8_t zc_pattern(uint64_t off)
 void zc_fill(void *buf, size_t len, uint64_t off);
 
 /**
+ * zc_fill_datagram() - write datagram @seq of @size bytes (at least 4)
+ * into @buf as the receiver checks it: @seq in its first 4 bytes (little
+ * endian), then the pattern of stream offsets @seq * @size + 4 on, as if
+ * the datagrams were cut from one stream.
+ */
+void zc_fill_datagram(void *buf, size_t size, uint32_t seq);
+
+/**
  * zc_verify() - compare @buf with the pattern from stream offset @off
  *
  * Return: the index of the first differing byte, or -1 if all match.

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* One MSG_ZEROCOPY experiment on a path: see zc_stream.h. */
-#include <endian.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -41,19 +40,17 @@ static int stop(struct zc_stream_result *r, int err, const char *fmt, ...)
 
 static void fill(char *buf, const struct zc_stream_spec *spec)
 {
-	uint32_t seq;
 	unsigned int i;
 
-	zc_fill(buf, (size_t)spec->sends * spec->size, 0);
-	if (spec->type != SOCK_DGRAM)
+	if (spec->type != SOCK_DGRAM) {
+		zc_fill(buf, (size_t)spec->sends * spec->size, 0);
 		return;
+	}
 	/* Each datagram carries its number: the receiver spots loss,
 	 * duplicates and reordering by it.
 	 */
-	for (i = 0; i < spec->sends; i++) {
-		seq = htole32(i);
-		memcpy(buf + (size_t)i * spec->size, &seq, sizeof(seq));
-	}
+	for (i = 0; i < spec->sends; i++)
+		zc_fill_datagram(buf + (size_t)i * spec->size, spec->size, i);
 }
 
 /* The counters that prove the packets reached the end of the path. */

@@ -58,14 +58,10 @@ ZC_EDGE_FIXTURE(converse, struct zc_edge_sock, ZC_VARIANTS_ALL,
 /* Send @i's bytes, as the receiver checks them, into @buf. */
 static void fill(char *buf, size_t size, bool tcp, uint32_t i)
 {
-	uint32_t le = htole32(i);
-
-	if (tcp) {
+	if (tcp)
 		zc_fill(buf, size, (uint64_t)i * size);
-		return;
-	}
-	memcpy(buf, &le, sizeof(le));
-	zc_fill(buf + 4, size - 4, (uint64_t)i * size + 4);
+	else
+		zc_fill_datagram(buf, size, i);
 }
 
 /* The ring: which send each buffer carries, -1 once its id completed. */

@@ -323,7 +323,6 @@ TEST_F_TIMEOUT(tstamp, separates_timestamps_from_completions, 60)
 	struct zc_errq q;
 	char control[256], why[256];
 	struct msghdr msg;
-	uint32_t seq;
 	int fd;
 
 	fd = zc_edge_connect(_metadata, e, &peer, &ps, NULL);
@@ -333,14 +332,10 @@ TEST_F_TIMEOUT(tstamp, separates_timestamps_from_completions, 60)
 	ASSERT_EQ(0, zc_tracker_init(&t, 0, TS_SENDS));
 	zc_errq_init(&q, e->family);
 	for (i = 0; i < TS_SENDS; i++) {
-		if (!tcp) {
-			seq = htole32(i);
-			memcpy(buf + i * SIZE, &seq, sizeof(seq));
-			zc_fill(buf + i * SIZE + 4, SIZE - 4,
-				(uint64_t)i * SIZE + 4);
-		} else {
+		if (tcp)
 			zc_fill(buf + i * SIZE, SIZE, (uint64_t)i * SIZE);
-		}
+		else
+			zc_fill_datagram(buf + i * SIZE, SIZE, i);
 		ASSERT_EQ(SIZE, send(fd, buf + i * SIZE, SIZE, MSG_ZEROCOPY));
 		zc_tracker_issue(&t, NULL);
 	}

@@ -125,15 +125,6 @@ static int send_appends(int fd, const struct append_row *row, const char *buf,
 	return 0;
 }
 
-/* Datagram @seq of @size bytes as the receiver checks it, into @buf. */
-static void datagram(char *buf, size_t size, uint32_t seq)
-{
-	uint32_t le = htole32(seq);
-
-	memcpy(buf, &le, sizeof(le));
-	zc_fill(buf + 4, size - 4, (uint64_t)seq * size + 4);
-}
-
 /*
  * Every id of @t flagged as expected: COPIED if @copied, else zero-copy;
  * @what names the case, @why the reason of the expectation.
@@ -242,7 +233,7 @@ TEST_F(cork, delivers_appends_as_one_datagram)
 
 	to_receiver(_metadata, s, ROWS, SIZE);
 	for (i = 0; i < ROWS; i++) {
-		datagram(buf[i], SIZE, i);
+		zc_fill_datagram(buf[i], SIZE, i);
 		ret = send_appends(s->fd, &append_rows[i], buf[i], SIZE,
 				   &s->t);
 		ASSERT_EQ(0, ret) TH_LOG("%s: datagram %u (%s %s): %s",
@@ -309,8 +300,8 @@ TEST_F(gso, delivers_every_segment)
 		return;
 	for (i = 0; i < SENDS; i++) {
 		for (k = 0; k < GSO_SEGS; k++)
-			datagram(buf[i] + k * GSO_SIZE, GSO_SIZE,
-				 i * GSO_SEGS + k);
+			zc_fill_datagram(buf[i] + k * GSO_SIZE, GSO_SIZE,
+					 i * GSO_SEGS + k);
 		ASSERT_EQ((ssize_t)sizeof(buf[i]),
 			  send(s->fd, buf[i], sizeof(buf[i]), MSG_ZEROCOPY))
 			TH_LOG("%s: send %d: %s", s->e.label, i,
@@ -384,7 +375,7 @@ TEST_F(frag, delivers_fragmented_datagrams)
 		       strerror(errno));
 	to_receiver(_metadata, s, SENDS, FRAG_SIZE);
 	for (i = 0; i < SENDS; i++) {
-		datagram(buf[i], FRAG_SIZE, i);
+		zc_fill_datagram(buf[i], FRAG_SIZE, i);
 		ASSERT_EQ(FRAG_SIZE, send(s->fd, buf[i], FRAG_SIZE,
 					  MSG_ZEROCOPY))
 			TH_LOG("%s: send %d: %s", s->e.label, i,
