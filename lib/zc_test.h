@@ -42,6 +42,23 @@
 	statement; \
 } while (0)
 
+/*
+ * ZC_XFAIL_UNFIXED() - ZC_XFAIL(@statement, ...) when @cond holds and the
+ * running kernel predates the fix that topology @topo relies on
+ * (ZC_FIX_VERSION, ZC_FIX_COMMIT); the reason is @fmt (a string literal)
+ * with its arguments, then the fix named.  Otherwise nothing: the
+ * assertion after it judges.
+ */
+#define ZC_XFAIL_UNFIXED(statement, topo, cond, fmt, ...) do { \
+	const struct zc_topo *__zt = (topo); \
+	\
+	if ((cond) && __zt->fix_version && \
+	    zc_kernel_older_than(__zt->fix_version) == 1) \
+		ZC_XFAIL(statement, fmt "; the kernel predates %s (v%s)", \
+			 ##__VA_ARGS__, __zt->fix_commit, \
+			 __zt->fix_version); \
+} while (0)
+
 static inline const char *zc_family_tag(int family)
 {
 	return family == AF_INET6 ? "ip6" : "ip4";

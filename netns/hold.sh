@@ -45,7 +45,10 @@ topo_hold_env()
 	export ZC_SRC4=192.0.2.1 ZC_DST4=192.0.2.66
 	export ZC_SRC6=2001:db8:1::1 ZC_DST6=2001:db8:5::2
 	export ZC_DEV=veth0 ZC_EXPECT=copied ZC_PROTOS="udp tcp"
-	export ZC_FIX_VERSION='' ZC_FIX_COMMIT=''
+	# The forwarder's hold needs forwarding to keep the pages (as
+	# netns/forward.sh): before the fix the forwarder copies.
+	export ZC_FIX_VERSION=6.17
+	export ZC_FIX_COMMIT='d2527ad3a9e1 ("net: preserve MSG_ZEROCOPY with forwarding")'
 	export ZC_DROP_NS='' ZC_DROP_DEV='' ZC_FWD_NS="${2:-}" ZC_SYNC=no
 	export ZC_SINK_DST4=198.51.100.2 ZC_SINK_DST6=2001:db8:2::2
 	export ZC_HOLD_DST4=203.0.113.2 ZC_HOLD_DST6=2001:db8:4::2

@@ -187,13 +187,14 @@ TEST_F_TIMEOUT(converse, shares_pages_until_completion, 60)
 	fill(buf, SIZE, tcp, 0);
 	ret = zc_errq_drain(s->fd, &s->q, &s->t);
 	ASSERT_LE(0, ret) TH_LOG("%s: %s", e->label, s->q.why);
-	/* Before d2527ad3a9e1 every packet a forwarder receives is copied
-	 * there, so the pages are released before the hold.
+	/* Before the fix (ZC_FIX_COMMIT) every packet a forwarder receives
+	 * is copied there, so the pages are released before the hold.
 	 */
-	if (!zc_tracker_missing(&s->t) && s->t.copied &&
-	    zc_kernel_older_than("6.17") == 1)
-		ZC_XFAIL(return, "%s: the send completed COPIED (read %s) before its packets reached the forwarder's hold: the forwarder copies what it receives on kernels before d2527ad3a9e1 (\"net: preserve MSG_ZEROCOPY with forwarding\", v6.17)",
-			 e->label, zc_errq_format_log(&s->q, seen, sizeof(seen)));
+	ZC_XFAIL_UNFIXED(return, &e->topo,
+			 !zc_tracker_missing(&s->t) && s->t.copied,
+			 "%s: the send completed COPIED (read %s) before its packets reached the forwarder's hold: the forwarder copies what it receives",
+			 e->label,
+			 zc_errq_format_log(&s->q, seen, sizeof(seen)));
 	ASSERT_EQ(1ULL, zc_tracker_missing(&s->t))
 		TH_LOG("%s: the send completed (read %s) before its buffer was changed, while its packets should be held by the forwarder (%s in netns %s); likely cause: a copy before the hold (the sender's device without scatter-gather, a packet socket in the forwarder, a kernel before d2527ad3a9e1), or the hold let them go",
 		       e->label, zc_errq_format_log(&s->q, seen, sizeof(seen)),
@@ -214,9 +215,9 @@ TEST_F_TIMEOUT(converse, shares_pages_until_completion, 60)
 		!rx.bad ? "the changed bytes" :
 		rx.first_bad == (tcp ? 0 : 1) ? "the bytes as sent" :
 		"something else");
-	if (rx.bad && rx.first_bad == (tcp ? 0 : 1) &&
-	    zc_kernel_older_than("6.17") == 1)
-		ZC_XFAIL(return, "%s: the receiver got the bytes as sent, not as changed: the forwarder copied them, which kernels before d2527ad3a9e1 (\"net: preserve MSG_ZEROCOPY with forwarding\", v6.17) do",
+	ZC_XFAIL_UNFIXED(return, &e->topo,
+			 rx.bad && rx.first_bad == (tcp ? 0 : 1),
+			 "%s: the receiver got the bytes as sent, not as changed: the forwarder copied them",
 			 e->label);
 	ASSERT_EQ(0U, rx.bad)
 		TH_LOG("%s: expected the receiver to get the bytes as changed after the send, while its packets were held (the pages shared until the copy at local delivery), seen %s (first difference at %s %lld)",

@@ -131,12 +131,12 @@ TEST_F_TIMEOUT(retransmit, completes_retransmitted_range_late, 60)
 	}
 	tilen = sizeof(ti);
 	getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tilen);
-	/* Before d2527ad3a9e1 the forwarder copies what it receives: the
-	 * held first transmission no longer holds id 0's pages.
+	/* Before the fix (ZC_FIX_COMMIT) the forwarder copies what it
+	 * receives: the held first transmission no longer holds id 0's pages.
 	 */
-	if (!zc_tracker_missing(&o->t) && o->t.copied &&
-	    zc_kernel_older_than("6.17") == 1)
-		ZC_XFAIL(return, "%s: id 0 completed COPIED with the others while its first transmission was held in the forwarder: the forwarder copies what it receives on kernels before d2527ad3a9e1 (\"net: preserve MSG_ZEROCOPY with forwarding\", v6.17)",
+	ZC_XFAIL_UNFIXED(return, &e->topo,
+			 !zc_tracker_missing(&o->t) && o->t.copied,
+			 "%s: id 0 completed COPIED with the others while its first transmission was held in the forwarder: the forwarder copies what it receives",
 			 e->label);
 	ASSERT_EQ(1ULL, zc_tracker_missing(&o->t))
 		TH_LOG("%s: expected every id but 0 to complete while the first transmission of id 0 was held; %llu missing, read %s, %u retransmits",

@@ -172,10 +172,7 @@ TEST_F_TIMEOUT(notif, flags_copied_per_path, 60)
 			       (unsigned long long)r->copied);
 		return;
 	}
-	if (r->copied && topo->fix_version &&
-	    zc_kernel_older_than(topo->fix_version) == 1)
-		ZC_XFAIL(return, "%s: COPIED, kernel predates %s (v%s)",
-			 r->label, topo->fix_commit, topo->fix_version);
+	ZC_XFAIL_UNFIXED(return, topo, r->copied, "%s: COPIED", r->label);
 	/* The cause, as lib/zc_diag finds it on the path now. */
 	ASSERT_EQ(0ULL, r->copied)
 		TH_LOG("%s: expected zero-copy for all %llu ids completed, seen %llu COPIED, %llu zero-copy; %s",
