@@ -208,6 +208,8 @@ rows=(
 	"fails_close_error|hold|-|close_eio|zc_limits/r:close_tcp.ip4_tcp.closes_with_data_held|1|10|ip4_tcp@hold: close\\(\\) with data held beyond the sender and notifications unread: Input/output error"
 	# errq_reception: an entry of another origin beside the timestamps
 	"fails_tstamp_other_origin|hold|-|errq_origin|errq_reception/r:tstamp.ip4_udp.separates_timestamps_from_completions|1|10|ip4_udp@hold: an entry of origin 1"
+	# errq_reception: with timestamps on, data that arrives not as sent
+	"fails_tstamp_data_corrupt|hold|-|peer_corrupt|errq_reception/r:tstamp.ip6_tcp.separates_timestamps_from_completions|1|10|ip6_tcp@hold: with timestamps on, the receiver saw 1 reads not as sent"
 	# zc_limits, TCP: a kernel that copies instead of refusing
 	"fails_enobufs_hidden_tcp|hold|-|send_enobufs_copy|zc_limits/r:optmem.ip4_tcp.fails_with_enobufs_while_held|1|10|ip4_tcp@hold: expected ENOBUFS within 64 zero-copy sends .* seen .* after [0-9]+ sends"
 	# zc_limits, TCP: a refused send that took an id

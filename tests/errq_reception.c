@@ -29,7 +29,8 @@
  *   separates_timestamps_from_completions  every send's timestamp
  *                                    arrives, keyed by OPT_ID, and every
  *                                    id completes exactly once; neither
- *                                    kind is taken for the other
+ *                                    kind is taken for the other; the
+ *                                    receiver gets every byte as sent
  *
  * Run: ./run_tests.sh -t hold -T errq_reception (root)
  */
@@ -108,7 +109,9 @@ TEST_F(reception, raises_pollerr_until_drained)
 	ASSERT_TRUE(revents & POLLERR)
 		TH_LOG("%s: expected POLLERR with a notification queued, poll(events 0) gave 0x%x",
 		       r->e.label, revents);
-	ASSERT_EQ(0, getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len));
+	ASSERT_EQ(0, getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		TH_LOG("%s: getsockopt(SO_ERROR): %s", r->e.label,
+		       strerror(errno));
 	ASSERT_EQ(0, err) TH_LOG("%s: SO_ERROR %d (%s) with a notification queued",
 				 r->e.label, err, strerror(err));
 	ASSERT_EQ(1, zc_errq_drain(r->fd, &r->q, &r->t))
@@ -123,10 +126,11 @@ TEST_F(reception, blocks_neither_send_nor_recv)
 {
 	struct zc_edge_sock *r = &self->s;
 	const bool v6 = r->e.family == AF_INET6;
+	const char *lo = v6 ? "::1" : "127.0.0.1";
+	int bound = zc_slow_ms(ZC_MAX_MS), other, revents;
 	struct zc_addr me, sunk;
 	socklen_t len = sizeof(me.ss);
 	static char buf[SIZE];
-	int other, revents;
 	ssize_t n;
 
 	if (r->e.type == SOCK_STREAM) {
@@ -136,21 +140,31 @@ TEST_F(reception, blocks_neither_send_nor_recv)
 		r->fd = zc_edge_open(_metadata, r->e.family, SOCK_DGRAM, NULL,
 				     0);
 		zc_addr_any(&me, r->e.family, 0);
-		ASSERT_EQ(0, bind(r->fd, (struct sockaddr *)&me.ss, me.len));
+		ASSERT_EQ(0, bind(r->fd, (struct sockaddr *)&me.ss, me.len))
+			TH_LOG("%s: bind to the wildcard address: %s",
+			       r->e.label, strerror(errno));
 		ASSERT_EQ(0, getsockname(r->fd, (struct sockaddr *)&me.ss,
-					 &len));
-		zc_addr_parse(&me, v6 ? "::1" : "127.0.0.1", zc_addr_port(&me));
-		zc_addr_parse(&sunk, zc_edge_sink(&r->e), 9);
+					 &len))
+			TH_LOG("%s: getsockname: %s", r->e.label,
+			       strerror(errno));
+		ASSERT_EQ(0, zc_addr_parse(&me, lo, zc_addr_port(&me)))
+			TH_LOG("%s: address %s", r->e.label, lo);
+		ASSERT_EQ(0, zc_addr_parse(&sunk, zc_edge_sink(&r->e), 9))
+			TH_LOG("%s: sink address %s", r->e.label,
+			       zc_edge_sink(&r->e));
 	}
 	if (r->e.type == SOCK_DGRAM) {
 		ASSERT_EQ(SIZE, sendto(r->fd, buf, SIZE, MSG_ZEROCOPY,
-				       (struct sockaddr *)&sunk.ss, sunk.len));
+				       (struct sockaddr *)&sunk.ss, sunk.len))
+			TH_LOG("%s: zero-copy send to the sink: %s",
+			       r->e.label, strerror(errno));
 	} else {
 		send_one();
 	}
-	revents = wait_pollerr(r->fd, zc_slow_ms(ZC_MAX_MS));
-	ASSERT_TRUE(revents & POLLERR) TH_LOG("%s: no notification queued",
-					      r->e.label);
+	revents = wait_pollerr(r->fd, bound);
+	ASSERT_TRUE(revents & POLLERR)
+		TH_LOG("%s: expected POLLERR (a notification queued) within %d ms of the send, poll(events 0) gave revents 0x%x",
+		       r->e.label, bound, revents);
 	/* A copy send with the notification unread. */
 	n = r->e.type == SOCK_DGRAM ?
 	    sendto(r->fd, buf, SIZE, 0, (struct sockaddr *)&sunk.ss,
@@ -161,16 +175,22 @@ TEST_F(reception, blocks_neither_send_nor_recv)
 	if (r->e.type == SOCK_STREAM) {
 		/* Nothing to read: EAGAIN, not the queued entry as an error. */
 		n = recv(r->fd, buf, SIZE, MSG_DONTWAIT);
-		ASSERT_EQ(-1, n);
+		ASSERT_EQ(-1, n)
+			TH_LOG("%s: recv with a notification queued and no data: expected EAGAIN, seen %zd bytes",
+			       r->e.label, n);
 		ASSERT_EQ(EAGAIN, errno)
 			TH_LOG("%s: recv with a notification queued: %s",
 			       r->e.label, strerror(errno));
 	} else {
 		/* A datagram to this socket from another one. */
 		other = socket(r->e.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		ASSERT_LE(0, other);
+		ASSERT_LE(0, other)
+			TH_LOG("%s: a second UDP socket: %s", r->e.label,
+			       strerror(errno));
 		ASSERT_EQ(5, sendto(other, "hello", 5, 0,
-				    (struct sockaddr *)&me.ss, me.len));
+				    (struct sockaddr *)&me.ss, me.len))
+			TH_LOG("%s: a datagram to this socket at %s: %s",
+			       r->e.label, lo, strerror(errno));
 		close(other);
 		n = recv(r->fd, buf, SIZE, 0);
 		ASSERT_EQ(5, n) TH_LOG("%s: recv with a notification queued: %s",
@@ -218,20 +238,26 @@ TEST_F(recvmmsg, reads_several_per_recvmmsg)
 	struct mmsghdr m[16];
 	struct zc_addr held, sunk;
 	static char buf[SIZE];
-	int i, n;
+	int i, n, ret;
 
 	/* Held and sunk in turn: entries that cannot merge. */
-	zc_addr_parse(&held, zc_edge_hold(&r->e), 9);
-	zc_addr_parse(&sunk, zc_edge_sink(&r->e), 9);
+	ASSERT_EQ(0, zc_addr_parse(&held, zc_edge_hold(&r->e), 9))
+		TH_LOG("%s: hold address %s", r->e.label, zc_edge_hold(&r->e));
+	ASSERT_EQ(0, zc_addr_parse(&sunk, zc_edge_sink(&r->e), 9))
+		TH_LOG("%s: sink address %s", r->e.label, zc_edge_sink(&r->e));
 	r->fd = zc_edge_open(_metadata, r->e.family, SOCK_DGRAM, NULL, 0);
 	for (i = 0; i < 8; i++) {
 		struct zc_addr *a = i % 2 ? &sunk : &held;
 
 		ASSERT_EQ(SIZE, sendto(r->fd, buf, SIZE, MSG_ZEROCOPY,
-				       (struct sockaddr *)&a->ss, a->len));
+				       (struct sockaddr *)&a->ss, a->len))
+			TH_LOG("%s: send %d, to the %s: %s", r->e.label, i,
+			       i % 2 ? "sink" : "hold", strerror(errno));
 		zc_tracker_issue(&r->t, NULL);
 	}
-	ASSERT_EQ(0, zc_hold_release(NULL, r->e.h.hold_dev));
+	ret = zc_hold_release(NULL, r->e.h.hold_dev);
+	ASSERT_EQ(0, ret) TH_LOG("%s: releasing the hold %s: %s", r->e.label,
+				 r->e.h.hold_dev, strerror(-ret));
 	memset(m, 0, sizeof(m));
 	for (i = 0; i < 16; i++) {
 		m[i].msg_hdr.msg_control = control[i];
@@ -258,19 +284,21 @@ TEST_F(reception, flags_truncated_control)
 	struct msghdr msg = {
 		.msg_control = control, .msg_controllen = sizeof(control),
 	};
-	int revents;
+	int bound = zc_slow_ms(ZC_MAX_MS), revents;
 
 	open_path(_metadata, r, false);
 	send_one();
-	revents = wait_pollerr(r->fd, zc_slow_ms(ZC_MAX_MS));
-	ASSERT_TRUE(revents & POLLERR) TH_LOG("%s: no notification queued",
-					      r->e.label);
+	revents = wait_pollerr(r->fd, bound);
+	ASSERT_TRUE(revents & POLLERR)
+		TH_LOG("%s: expected POLLERR (a notification queued) within %d ms of the send, poll(events 0) gave revents 0x%x",
+		       r->e.label, bound, revents);
 	ASSERT_EQ(0, recvmsg(r->fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT))
 		TH_LOG("%s: recvmsg: %s", r->e.label, strerror(errno));
 	ASSERT_TRUE(msg.msg_flags & MSG_CTRUNC)
 		TH_LOG("%s: a %zu-byte control buffer for a sock_extended_err: no MSG_CTRUNC (msg_flags 0x%x)",
 		       r->e.label, sizeof(control), msg.msg_flags);
-	ASSERT_EQ(-EPROTO, zc_errq_parse(&r->q, &msg, &r->t));
+	ASSERT_EQ(-EPROTO, zc_errq_parse(&r->q, &msg, &r->t))
+		TH_LOG("%s: the reader accepted a truncated entry", r->e.label);
 	ASSERT_NE(NULL, strstr(r->q.why, "MSG_CTRUNC"))
 		TH_LOG("%s: the reader said: %s", r->e.label, r->q.why);
 }
@@ -318,6 +346,7 @@ TEST_F_TIMEOUT(tstamp, separates_timestamps_from_completions, 60)
 	struct zc_peer peer = { .pid = 0 };
 	static char buf[TS_SENDS * SIZE];
 	unsigned int stamps = 0, i;
+	struct zc_peer_result rx;
 	struct zc_errq_entry ee;
 	struct zc_tracker t;
 	struct zc_errq q;
@@ -329,14 +358,17 @@ TEST_F_TIMEOUT(tstamp, separates_timestamps_from_completions, 60)
 	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags,
 				sizeof(flags)))
 		TH_LOG("SO_TIMESTAMPING: %s", strerror(errno));
-	ASSERT_EQ(0, zc_tracker_init(&t, 0, TS_SENDS));
+	ASSERT_EQ(0, zc_tracker_init(&t, 0, TS_SENDS))
+		TH_LOG("%s: a tracker of %d ids", e->label, TS_SENDS);
 	zc_errq_init(&q, e->family);
 	for (i = 0; i < TS_SENDS; i++) {
 		if (tcp)
 			zc_fill(buf + i * SIZE, SIZE, (uint64_t)i * SIZE);
 		else
 			zc_fill_datagram(buf + i * SIZE, SIZE, i);
-		ASSERT_EQ(SIZE, send(fd, buf + i * SIZE, SIZE, MSG_ZEROCOPY));
+		ASSERT_EQ(SIZE, send(fd, buf + i * SIZE, SIZE, MSG_ZEROCOPY))
+			TH_LOG("%s: send %u of %d with timestamps: %s",
+			       e->label, i, TS_SENDS, strerror(errno));
 		zc_tracker_issue(&t, NULL);
 	}
 
@@ -347,7 +379,9 @@ TEST_F_TIMEOUT(tstamp, separates_timestamps_from_completions, 60)
 		msg.msg_control = control;
 		msg.msg_controllen = sizeof(control);
 		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
-			ASSERT_EQ(EAGAIN, errno);
+			ASSERT_EQ(EAGAIN, errno)
+				TH_LOG("%s: recvmsg(MSG_ERRQUEUE): expected an entry or EAGAIN, seen %s",
+				       e->label, strerror(errno));
 			if (!zc_tracker_missing(&t) && tcp)
 				break;	/* TCP may stamp fewer: below */
 			wait_pollerr(fd, zc_left_ms(end));
@@ -360,7 +394,9 @@ TEST_F_TIMEOUT(tstamp, separates_timestamps_from_completions, 60)
 			ASSERT_FALSE(ee.has_ts)
 				TH_LOG("%s: a zero-copy completion [%u,%u] carried a timestamp",
 				       e->label, ee.info, ee.data);
-			ASSERT_EQ(0U, ee.err);
+			ASSERT_EQ(0U, ee.err)
+				TH_LOG("%s: a zero-copy completion [%u,%u] with ee_errno %u",
+				       e->label, ee.info, ee.data, ee.err);
 			zc_tracker_complete(&t, ee.info, ee.data, ee.code &
 					    SO_EE_CODE_ZEROCOPY_COPIED);
 			continue;
@@ -368,8 +404,12 @@ TEST_F_TIMEOUT(tstamp, separates_timestamps_from_completions, 60)
 		ASSERT_EQ(SO_EE_ORIGIN_TIMESTAMPING, ee.origin)
 			TH_LOG("%s: an entry of origin %u", e->label,
 			       ee.origin);
-		ASSERT_EQ(ENOMSG, (int)ee.err);
-		ASSERT_EQ(SCM_TSTAMP_SND, (int)ee.info);
+		ASSERT_EQ(ENOMSG, (int)ee.err)
+			TH_LOG("%s: timestamp entry %u: expected ee_errno ENOMSG, seen %u",
+			       e->label, ee.data, ee.err);
+		ASSERT_EQ(SCM_TSTAMP_SND, (int)ee.info)
+			TH_LOG("%s: timestamp entry %u: expected SCM_TSTAMP_SND (%d), seen ee_info %u",
+			       e->label, ee.data, SCM_TSTAMP_SND, ee.info);
 		ASSERT_TRUE(ee.has_ts)
 			TH_LOG("%s: timestamp entry %u without SCM_TIMESTAMPING",
 			       e->label, ee.data);
@@ -402,8 +442,23 @@ TEST_F_TIMEOUT(tstamp, separates_timestamps_from_completions, 60)
 			       e->label, stamps, TS_SENDS);
 	}
 	if (tcp)
-		shutdown(fd, SHUT_WR);
-	zc_peer_kill(&peer);
+		ASSERT_EQ(0, shutdown(fd, SHUT_WR))
+			TH_LOG("%s: shutdown(SHUT_WR): %s", e->label,
+			       strerror(errno));
+	zc_edge_finish(_metadata, e, &peer, &rx);
+	ASSERT_EQ(0U, rx.bad + rx.duplicates)
+		TH_LOG("%s: with timestamps on, the receiver saw %u %s not as sent (the first at %s %lld) and %u datagrams twice",
+		       e->label, rx.bad, tcp ? "reads" : "datagrams",
+		       tcp ? "stream offset" : "datagram",
+		       (long long)rx.first_bad, rx.duplicates);
+	ASSERT_EQ(0, rx.err) TH_LOG("%s: receiver: %s", e->label, rx.why);
+	ASSERT_EQ(tcp ? (uint64_t)TS_SENDS * SIZE : TS_SENDS,
+		  tcp ? rx.bytes : rx.datagrams)
+		TH_LOG("%s: expected %d %s, the receiver got %llu bytes in %u datagrams (%s)",
+		       e->label, tcp ? TS_SENDS * SIZE : TS_SENDS,
+		       tcp ? "bytes" : "datagrams",
+		       (unsigned long long)rx.bytes, rx.datagrams,
+		       rx.why[0] ? rx.why : "no error");
 	zc_tracker_free(&t);
 	close(fd);
 }
