@@ -266,10 +266,12 @@ TEST_F(recvmmsg, reads_several_per_recvmmsg)
 	n = recvmmsg(r->fd, m, 16, MSG_ERRQUEUE | MSG_DONTWAIT, NULL);
 	ASSERT_LT(1, n) TH_LOG("%s: recvmmsg(16, MSG_ERRQUEUE) with 8 separate completions queued returned %d (%s)",
 			       r->e.label, n, n < 0 ? strerror(errno) : "");
-	for (i = 0; i < n; i++)
+	/* (The harness's assertions are two statements: braces.) */
+	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, zc_errq_parse(&r->q, &m[i].msg_hdr, &r->t))
 			TH_LOG("%s: entry %d: %s", r->e.label, i,
 			       r->q.why);
+	}
 	zc_errq_drain(r->fd, &r->q, &r->t);
 	ASSERT_TRUE(zc_tracker_done(&r->t))
 		TH_LOG("%s: %llu ids missing after %d entries in one call",
