@@ -111,7 +111,9 @@ TEST_F_TIMEOUT(reuse, keeps_bytes_after_completion, 60)
 	memset(r.id, -1, sizeof(r.id));
 	r.size = size;
 	zc_tracker_free(&s->t);
-	ASSERT_EQ(0, zc_tracker_init(&s->t, 0, SENDS));
+	ret = zc_tracker_init(&s->t, 0, SENDS);
+	ASSERT_EQ(0, ret) TH_LOG("%s: a tracker of %d ids: %s", s->e.label,
+				 SENDS, strerror(-ret));
 	zc_errq_log(&s->q, log, SENDS);
 	s->fd = zc_edge_connect(_metadata, &s->e, &s->peer, &ps, NULL);
 
@@ -144,7 +146,9 @@ TEST_F_TIMEOUT(reuse, keeps_bytes_after_completion, 60)
 	ASSERT_TRUE(zc_tracker_done(&s->t))
 		TH_LOG("%s: ids not completed exactly once", s->e.label);
 	if (tcp)
-		ASSERT_EQ(0, shutdown(s->fd, SHUT_WR));
+		ASSERT_EQ(0, shutdown(s->fd, SHUT_WR))
+			TH_LOG("%s: shutdown(SHUT_WR): %s", s->e.label,
+			       strerror(errno));
 	zc_edge_finish(_metadata, &s->e, &s->peer, &rx);
 	fprintf(TH_LOG_STREAM, "# %s: %u sends from %d buffers, %llu notifications, %u buffers written over at completion; receiver got %llu bytes\n",
 		s->e.label, SENDS, RING,
@@ -178,7 +182,9 @@ TEST_F_TIMEOUT(converse, shares_pages_until_completion, 60)
 	s->fd = zc_edge_connect(_metadata, e, &s->peer, &ps, NULL);
 	/* Sent as datagram 1 or offset SIZE: wrong for the receiver. */
 	fill(buf, SIZE, tcp, 1);
-	ASSERT_EQ(0, zc_set_tos(s->fd, e->family, e->h.fwd_hold_tos));
+	ret = zc_set_tos(s->fd, e->family, e->h.fwd_hold_tos);
+	ASSERT_EQ(0, ret) TH_LOG("%s: TOS 0x%x, held by the forwarder: %s",
+				 e->label, e->h.fwd_hold_tos, strerror(-ret));
 	ASSERT_EQ(SIZE, send(s->fd, buf, SIZE, MSG_ZEROCOPY | MSG_NOSIGNAL))
 		TH_LOG("%s: send: %s", e->label, strerror(errno));
 	zc_tracker_issue(&s->t, NULL);
@@ -200,7 +206,9 @@ TEST_F_TIMEOUT(converse, shares_pages_until_completion, 60)
 		       e->label, zc_errq_format_log(&s->q, seen, sizeof(seen)),
 		       e->h.fwd_hold_dev, e->h.fwd_ns);
 	/* What TCP sends from now on (its end) is not held. */
-	ASSERT_EQ(0, zc_set_tos(s->fd, e->family, 0));
+	ret = zc_set_tos(s->fd, e->family, 0);
+	ASSERT_EQ(0, ret) TH_LOG("%s: TOS 0 after the held send: %s",
+				 e->label, strerror(-ret));
 
 	ret = zc_hold_pass(e->h.fwd_ns, e->h.fwd_hold_dev);
 	ASSERT_EQ(0, ret) TH_LOG("letting the hold %s go: %s",
@@ -208,7 +216,9 @@ TEST_F_TIMEOUT(converse, shares_pages_until_completion, 60)
 	ret = zc_errq_wait(s->fd, &s->q, &s->t, &w);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", e->label, s->q.why);
 	if (tcp)
-		ASSERT_EQ(0, shutdown(s->fd, SHUT_WR));
+		ASSERT_EQ(0, shutdown(s->fd, SHUT_WR))
+			TH_LOG("%s: shutdown(SHUT_WR): %s", e->label,
+			       strerror(errno));
 	zc_edge_finish(_metadata, e, &s->peer, &rx);
 	fprintf(TH_LOG_STREAM, "# %s: buffer changed while held; completion %s; the receiver got %s\n",
 		e->label, zc_errq_format_log(&s->q, seen, sizeof(seen)),
