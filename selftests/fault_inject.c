@@ -119,6 +119,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -171,13 +172,20 @@ static void *next_sym(const char *name)
 	return sym;
 }
 
-/* ---- error queue: a fault acts on each notification in turn ---- */
+/*
+ * ---- error queue: a fault acts on each notification in turn ----
+ *
+ * The entries the library holds back are the process's, but each belongs
+ * to the socket it was read from: only a read of that descriptor gets
+ * it, and close() drops it.
+ */
 
 #define MAX_HELD 8
 #define CTL_LEN 128
 
 /* One error-queue message, as the application would have received it. */
 struct entry {
+	int fd;			/* the socket whose error queue it is on */
 	char control[CTL_LEN];
 	size_t controllen;
 	int flags;
@@ -252,8 +260,12 @@ static void set_range(struct entry *e, uint32_t lo, uint32_t hi, int code)
 
 static void hold(const struct entry *e)
 {
-	if (nr_held < MAX_HELD)
-		held[nr_held++] = *e;
+	if (nr_held == MAX_HELD) {
+		fprintf(stderr, "fault_inject: ZC_FAULT=%s: more than %d error-queue entries held back (fd %d): entries would be lost; raise MAX_HELD\n",
+			fault, MAX_HELD, e->fd);
+		abort();
+	}
+	held[nr_held++] = *e;
 }
 
 /*
@@ -371,26 +383,44 @@ static void mangle(int fd, struct entry *e)
 	hold(e);
 }
 
-/* Hand out what is held, in order, into the caller's messages. */
-static int deliver(struct mmsghdr *msgs, unsigned int vlen)
+/*
+ * Hand out what is held for @fd, in order, into the caller's messages;
+ * the entries of other sockets stay, in their order.
+ */
+static int deliver(int fd, struct mmsghdr *msgs, unsigned int vlen)
 {
-	unsigned int i, n = 0;
+	unsigned int i, kept = 0, n = 0;
+	bool full = false;
 	struct msghdr *m;
 
-	while (n < vlen && n < nr_held) {
+	for (i = 0; i < nr_held; i++) {
+		if (held[i].fd != fd || full || n == vlen ||
+		    msgs[n].msg_hdr.msg_controllen < held[i].controllen) {
+			/* Nothing of @fd after one that did not fit. */
+			full |= held[i].fd == fd;
+			held[kept++] = held[i];
+			continue;
+		}
 		m = &msgs[n].msg_hdr;
-		if (m->msg_controllen < held[n].controllen)
-			break;
-		memcpy(m->msg_control, held[n].control, held[n].controllen);
-		m->msg_controllen = held[n].controllen;
-		m->msg_flags = held[n].flags;
+		memcpy(m->msg_control, held[i].control, held[i].controllen);
+		m->msg_controllen = held[i].controllen;
+		m->msg_flags = held[i].flags;
 		msgs[n].msg_len = 0;
 		n++;
 	}
-	for (i = n; i < nr_held; i++)
-		held[i - n] = held[i];
-	nr_held -= n;
+	nr_held = kept;
 	return n;
+}
+
+/* @fd is closed: what is held for it goes with it. */
+static void drop_held(int fd)
+{
+	unsigned int i, kept = 0;
+
+	for (i = 0; i < nr_held; i++)
+		if (held[i].fd != fd)
+			held[kept++] = held[i];
+	nr_held = kept;
 }
 
 /* errq_early: a zero-copy completion of id EARLY_ID, as the kernel's. */
@@ -404,7 +434,7 @@ static void forge(int fd)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	struct cmsghdr cm = { 0 };
-	struct entry e = { .flags = 0 };
+	struct entry e = { .fd = fd };
 	bool v6;
 	size_t n;
 
@@ -449,19 +479,18 @@ int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
 		n = real(fd, &one, 1, flags | MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
+		e.fd = fd;
 		e.controllen = one.msg_hdr.msg_controllen;
 		e.flags = one.msg_hdr.msg_flags;
 		mangle(fd, &e);
 	}
-	n = deliver(msgs, vlen);
+	n = deliver(fd, msgs, vlen);
 	if (!n) {
 		errno = EAGAIN;
 		return -1;
 	}
 	return n;
 }
-
-/* ---- SO_ZEROCOPY and close() ---- */
 
 /* ---- waits ---- */
 
@@ -961,6 +990,8 @@ int close(int fd)
 		real = next_sym("close");
 	if (r)
 		r->fd = 0;
+	if (fault && fd >= 0)
+		drop_held(fd);
 	if (fault && fd >= 0 && fd < MAX_FD) {
 		memset(&per_fd[fd], 0, sizeof(per_fd[fd]));
 		if (fd == early_fd && early_forged)
