@@ -44,7 +44,7 @@ static const struct {
 	{ "ip4_on_ip6", AF_INET6, SOL_IP, IP_RECVERR, 0, ZC, 0, 0, 0, 0,
 	  false, "level/type 0/11, expected 41/25" },
 	{ "short_cmsg", V4, 0, ZC, 0, 0, CMSG_LEN(8), 0, false, "shorter" },
-	/* fuzz_errq: cmsg_len 48 in 44 bytes, accepted */
+	/* fuzz_errq: cmsg_len 48 in 44 bytes, was accepted before the fix */
 	{ "cmsg_len_past_44", V4, 0, ZC, 0, 0, 0, 44, false, "beyond" },
 	/* fuzz_errq: cmsg_len 48 in 24 bytes, ee read past the buffer */
 	{ "cmsg_len_past_24", V4, 0, ZC, 0, 0, 0, 24, false, "beyond" },

@@ -147,17 +147,22 @@ TEST_F(tracker, detect_gap_at_start)
 
 TEST_F(tracker, complete_out_of_order)
 {
-	/* KERNEL-FACTS 4: alternate a tbf-held and a fast destination. */
+	/*
+	 * Sends alternating between a hold and a fast destination, as
+	 * completion_order's reorder test makes them (docs/KERNEL-NOTES.md,
+	 * "The contract's edges"): each fast one overtakes the held one
+	 * before it, which completes once the hold lets go.
+	 */
 	static const struct {
 		uint32_t lo, hi;
 		unsigned int flags;
 	} rows[] = {
-		{ 0, 1, 0 },		/* both sent before tbf filled */
+		{ 0, 1, 0 },		/* both completed before any was held */
 		{ 3, 3, ZC_F_GAP },	/* fast; 2 held */
 		{ 5, 5, ZC_F_GAP },	/* fast; 4 held, 2 counted already */
 		{ 7, 7, ZC_F_GAP },
 		{ 9, 9, ZC_F_GAP },
-		{ 2, 2, 0 },		/* tbf releases, 100 ms apart */
+		{ 2, 2, 0 },		/* the hold lets go: in order */
 		{ 4, 4, 0 },
 		{ 6, 6, 0 },
 		{ 8, 8, 0 },
