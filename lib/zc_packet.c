@@ -309,6 +309,7 @@ void zc_ring_count(const struct zc_ring *r, unsigned int from,
 	memset(c, 0, sizeof(*c));
 	c->first_not_available = -1;
 	c->first_send_request = -1;
+	c->first_wrong_format = -1;
 	c->first_other = -1;
 	for (i = from; i < to; i++) {
 		st = zc_ring_status(r, i);
@@ -327,6 +328,8 @@ void zc_ring_count(const struct zc_ring *r, unsigned int from,
 			c->sending++;
 			break;
 		case TP_STATUS_WRONG_FORMAT:
+			if (c->first_wrong_format < 0)
+				c->first_wrong_format = i;
 			c->wrong_format++;
 			break;
 		default:

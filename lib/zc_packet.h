@@ -162,6 +162,7 @@ struct zc_ring_census {
 	unsigned int other;
 	int first_not_available;	/* -1: none */
 	int first_send_request;		/* -1: none */
+	int first_wrong_format;		/* -1: none */
 	int first_other;		/* -1: none */
 	uint32_t other_status;
 };

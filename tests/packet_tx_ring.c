@@ -365,6 +365,24 @@ static const char *state(const struct zc_ring *ring, int i, char *buf,
 	return zc_ring_status_name(zc_ring_status(ring, i), buf, len);
 }
 
+/*
+ * The first frame of @c not handed over (neither SENDING nor AVAILABLE):
+ * SEND_REQUEST, WRONG_FORMAT or another state, whichever comes first; -1
+ * when there is none.
+ */
+static int first_unsent(const struct zc_ring_census *c)
+{
+	int firsts[] = { c->first_send_request, c->first_wrong_format,
+			 c->first_other };
+	int first = -1;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(firsts); i++)
+		if (firsts[i] >= 0 && (first < 0 || firsts[i] < first))
+			first = firsts[i];
+	return first;
+}
+
 /* ---- phase "burst": the ring's states, both kinds of send ---- */
 
 static void run_burst(struct tx *t, struct burst_part *b)
@@ -386,8 +404,7 @@ static void run_burst(struct tx *t, struct burst_part *b)
 	b->nb_slept = voluntary_switches() - sw;
 	zc_ring_count(&t->ring, first, first + BURST, &b->nb);
 	b->nb_seen_us = zc_now_us() - t0;
-	i = b->nb.first_send_request >= 0 ? b->nb.first_send_request :
-					    b->nb.first_other;
+	i = first_unsent(&b->nb);
 	if (i >= 0)
 		snprintf(b->nb_first, sizeof(b->nb_first), "frame %d is %s",
 			 i - (int)first, state(&t->ring, i, st, sizeof(st)));
@@ -426,9 +443,8 @@ static bool drop_handed_back(const struct zc_ring *ring, unsigned int first,
 	}
 	zc_ring_count(ring, first, head, &before);
 	zc_ring_count(ring, head, end, &after);
-	if (before.send_request || before.wrong_format || before.other) {
-		i = before.first_send_request >= 0 ?
-			before.first_send_request : before.first_other;
+	i = first_unsent(&before);
+	if (i >= 0) {
 		snprintf(why, len, "after ENOBUFS at frame %d, frame %d before it is %s",
 			 head - (int)first, i - (int)first,
 			 state(ring, i, st, sizeof(st)));
