@@ -157,6 +157,12 @@ struct poll_part {
 	unsigned int tries;		/* times the ring went round */
 	short busy_revents;		/* the next frame in flight ... */
 	uint32_t busy_next;		/* ... still, after poll() */
+	unsigned int sends;		/* sendto calls */
+	/* The first sendto that did not return the bytes it was given. */
+	unsigned int bad_send;		/* 1, 2, ...; 0: none */
+	unsigned int bad_frames;	/* frames it was given */
+	bool bad_blocking;
+	ssize_t bad_want, bad_ret;
 };
 
 struct bad_part {
@@ -581,6 +587,27 @@ static void poll_busy(struct tx *t, struct poll_part *pp)
 }
 
 /*
+ * Send the @n frames queued since the last send (none: a blocking send
+ * waits for the frames in flight); the first send that does not return
+ * their bytes is kept in @pp.
+ */
+static void poll_send(struct tx *t, struct poll_part *pp, unsigned int n,
+		      int flags)
+{
+	ssize_t want = (ssize_t)(n * t->p->tp_len), ret;
+
+	ret = zc_ring_send(&t->ring, flags);
+	pp->sends++;
+	if (ret == want || pp->bad_send)
+		return;
+	pp->bad_send = pp->sends;
+	pp->bad_frames = n;
+	pp->bad_blocking = !(flags & MSG_DONTWAIT);
+	pp->bad_want = want;
+	pp->bad_ret = ret;
+}
+
+/*
  * On a ring of LOSS_FRAMES, every frame sent: the kernel's next frame is
  * the first, still in flight through the shaper unless it went through
  * at once (a full bucket); then it is sent once more, so that the next
@@ -590,7 +617,7 @@ static void poll_busy(struct tx *t, struct poll_part *pp)
 static void run_poll(struct tx *t, struct poll_part *pp)
 {
 	/* Without a shaper, every frame leaves within the send: once. */
-	unsigned int i, tries = t->p->topo.tbf_rate ? POLL_TRIES : 1;
+	unsigned int i, n, tries = t->p->topo.tbf_rate ? POLL_TRIES : 1;
 
 	phase_begin(t, &pp->ph, 12);
 	pp->free_revents = pollout(&t->ring);
@@ -599,21 +626,21 @@ static void run_poll(struct tx *t, struct poll_part *pp)
 		pp->tries++;
 		for (i = 0; i < LOSS_FRAMES; i++)
 			queue(t, &pp->ph);
-		zc_ring_send(&t->ring, MSG_DONTWAIT);
+		poll_send(t, pp, LOSS_FRAMES, MSG_DONTWAIT);
 		poll_busy(t, pp);
 		if (pp->busy_next != TP_STATUS_SENDING &&
 		    zc_ring_status(&t->ring, 0) == TP_STATUS_AVAILABLE) {
 			queue(t, &pp->ph);
-			zc_ring_send(&t->ring, MSG_DONTWAIT);
+			poll_send(t, pp, 1, MSG_DONTWAIT);
 			poll_busy(t, pp);
 		}
 		/* The next frame is not SEND_REQUEST: this waits. */
-		zc_ring_send(&t->ring, 0);
+		poll_send(t, pp, 0, 0);
 		if (!t->head)
 			continue;
-		while (t->head)
+		for (n = 0; t->head; n++)
 			queue(t, &pp->ph);
-		zc_ring_send(&t->ring, 0);
+		poll_send(t, pp, n, 0);
 	}
 }
 
@@ -1001,10 +1028,16 @@ TEST_F_TIMEOUT(tx_ring, pollout_means_a_free_frame, 60)
 	const struct ring_result *r = self->r;
 	const struct poll_part *pp;
 	const char *l = self->p.label;
-	char st[16], why[WHY_LEN];
+	char s[48], st[16], why[WHY_LEN];
 
 	ASSERT_EQ(0, r->loss_err) TH_LOG("%s: %s", l, r->loss_why);
 	pp = &r->poll;
+	ASSERT_EQ(pp->bad_want, pp->bad_ret)
+		TH_LOG("%s: sendto %u of the poll phase (%s, %u frames queued): expected %zd, seen %s",
+		       l, pp->bad_send,
+		       pp->bad_blocking ? "blocking" : "non-blocking",
+		       pp->bad_frames, pp->bad_want,
+		       sent(pp->bad_ret, s, sizeof(s)));
 	ASSERT_TRUE(pp->free_revents > 0 && (pp->free_revents & POLLOUT))
 		TH_LOG("%s: the kernel's next frame AVAILABLE: expected POLLOUT, seen revents %#x",
 		       l, pp->free_revents);
