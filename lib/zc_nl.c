@@ -147,6 +147,10 @@ static int link_attr_cb(const struct nlattr *a, void *data)
 		if (!mnl_attr_validate(a, MNL_TYPE_U32))
 			l->mtu = mnl_attr_get_u32(a);
 		break;
+	case IFLA_ADDRESS:
+		if (mnl_attr_get_payload_len(a) == ETH_ALEN)
+			memcpy(l->mac, mnl_attr_get_payload(a), ETH_ALEN);
+		break;
 	case IFLA_LINKINFO:
 		mnl_attr_parse_nested(a, linkinfo_cb, l);
 		break;

@@ -8,8 +8,8 @@
  * forwarder's devices from the sender's namespace.
  *
  *   rtnetlink  RTM_GETLINK (name, kind from IFLA_LINKINFO/IFLA_INFO_KIND,
- *              MTU, tun queues), RTM_NEWLINK (MTU), RTM_GETROUTE (route
- *              type, output device, route MTU)
+ *              MTU, MAC address, tun queues), RTM_NEWLINK (MTU),
+ *              RTM_GETROUTE (route type, output device, route MTU)
  *   ethtool    ETHTOOL_MSG_FEATURES_GET/SET over generic netlink
  *              (CONFIG_ETHTOOL_NETLINK, 5.6): features by their names as
  *              `ethtool -k` prints them, e.g. "tx-scatter-gather"
@@ -21,6 +21,8 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <linux/if_ether.h>
 
 #define ZC_KIND_LEN	16
 
@@ -49,6 +51,8 @@ struct zc_link {
 	char kind[ZC_KIND_LEN];	/* IFLA_INFO_KIND ("veth", "ifb", "tun"),
 				 * "" for a device without one (a NIC) */
 	unsigned int mtu;
+	uint8_t mac[ETH_ALEN];	/* IFLA_ADDRESS of an Ethernet-like
+				 * device, zeros for one without (tun) */
 	bool up;		/* IFF_UP */
 	int tun_queues;		/* tun: queues with a file attached
 				 * (IFLA_TUN_NUM_QUEUES), else -1 */
@@ -56,7 +60,7 @@ struct zc_link {
 
 /**
  * zc_link_get() - the device @ifindex, or if 0 the device named @name, of
- * namespace @netns
+ * namespace @netns (NULL: the caller's own)
  *
  * Return: 0 with @l filled; -ENODEV when there is no such device; -errno
  * from the socket or the kernel.

@@ -3,49 +3,14 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "zc_net.h"
 #include "zc_packet.h"
-
-int zc_ethdev_get(const char *dev, struct zc_ethdev *l)
-{
-	struct ifreq ifr = { 0 };
-	int fd, ret = 0;
-
-	memset(l, 0, sizeof(*l));
-	if (strlen(dev) >= sizeof(ifr.ifr_name))
-		return -ENODEV;
-	memcpy(ifr.ifr_name, dev, strlen(dev) + 1);
-	/* Not a packet socket: closing one waits for an RCU grace period. */
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SIOCGIFINDEX, &ifr)) {
-		ret = -errno;
-		goto out;
-	}
-	l->ifindex = ifr.ifr_ifindex;
-	if (ioctl(fd, SIOCGIFMTU, &ifr)) {
-		ret = -errno;
-		goto out;
-	}
-	l->mtu = ifr.ifr_mtu;
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
-		ret = -errno;
-		goto out;
-	}
-	memcpy(l->mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
-out:
-	close(fd);
-	return ret;
-}
 
 /* Byte @off of test frame @seq, from the sequence number's end on. */
 static uint64_t body_off(uint32_t seq, size_t off)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Packet sockets: the suite's test frames, the link they go out on, and
- * the PACKET_TX_RING (Documentation/networking/packet_mmap.rst) as a
- * plain struct.  Plain helpers: they return -errno and never assert.
+ * Packet sockets: the suite's test frames, and the PACKET_TX_RING
+ * (Documentation/networking/packet_mmap.rst) as a plain struct; the link
+ * they go out on is a struct zc_link (zc_nl.h).  Plain helpers: they
+ * return -errno and never assert.
  *
  * A test frame is an Ethernet frame of the IEEE 802 local experimental
  * ethertype 1 (0x88b5), so that nothing else on a link takes it for its
@@ -27,6 +28,8 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
+#include "zc_nl.h"
+
 #define ZC_ETH_P_TEST	0x88b5
 #define ZC_FRAME_HDR	18		/* link header + sequence number */
 #define ZC_FRAME_END	0xffffffffu	/* sequence number of the last */
@@ -35,20 +38,6 @@
 #define ZC_TP_STATUS_TS_MASK \
 	(TP_STATUS_TS_SOFTWARE | TP_STATUS_TS_SYS_HARDWARE | \
 	 TP_STATUS_TS_RAW_HARDWARE)
-
-/* A device of the caller's network namespace. */
-struct zc_ethdev {
-	int ifindex;
-	int mtu;
-	uint8_t mac[ETH_ALEN];
-};
-
-/**
- * zc_ethdev_get() - index, MTU and MAC address of @dev
- *
- * Return: 0; -ENODEV when there is no such device; -errno of the ioctl.
- */
-int zc_ethdev_get(const char *dev, struct zc_ethdev *l);
 
 /**
  * zc_frame_fill() - write test frame @seq, @len bytes (at least
@@ -85,7 +74,9 @@ long zc_frames_compare(const uint32_t *want, size_t n_want,
 struct zc_ring_spec {
 	int version;		/* TPACKET_V2 or TPACKET_V3 */
 	int type;		/* SOCK_RAW or SOCK_DGRAM */
-	const struct zc_ethdev *link;	/* where the frames go out */
+	const struct zc_link *link;	/* where the frames go out: a
+					 * device of the caller's namespace
+					 * (zc_link_get(NULL, ...)) */
 	const uint8_t *dst;	/* SOCK_DGRAM: destination of every frame */
 	unsigned int frames;	/* even: two 2048-byte frames per block */
 	bool qdisc_bypass;	/* PACKET_QDISC_BYPASS */

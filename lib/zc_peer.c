@@ -203,10 +203,11 @@ static int bind_link(int fd, const struct zc_peer_spec *spec,
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ZC_ETH_P_TEST),
 	};
-	struct zc_ethdev l;
+	struct zc_link l;
 	int ret;
 
-	ret = zc_ethdev_get(spec->ifname, &l);
+	/* The caller's namespace: this process entered @spec->netns. */
+	ret = zc_link_get(NULL, 0, spec->ifname, &l);
 	if (ret)
 		return ret;
 	memcpy(ready->mac, l.mac, ETH_ALEN);

@@ -102,7 +102,7 @@ static const struct bad_frame {
 struct path {
 	char label[64];		/* "v2_raw@veth_tbf" */
 	struct zc_topo topo;
-	struct zc_ethdev link;	/* ZC_DEV */
+	struct zc_link link;	/* ZC_DEV */
 	int version;
 	int type;
 	size_t tp_len;		/* FRAME_LEN as tp_len counts it */
@@ -828,7 +828,7 @@ static bool packet_setup(struct __test_metadata *_metadata, struct path *p,
 		SKIP(return false, "topology %s has no peer device (ZC_PEER_DEV) to receive frames on",
 		     topo.name);
 	path_init(p, &topo, variant, version, type);
-	ret = zc_ethdev_get(topo.dev, &p->link);
+	ret = zc_link_get(NULL, 0, topo.dev, &p->link);
 	ASSERT_EQ(0, ret) TH_LOG("%s: device %s (ZC_DEV): %s", p->label,
 				 topo.dev, strerror(-ret));
 	return true;

@@ -82,7 +82,7 @@ struct sample {
 	double cpu_ns;		/* sender CPU time per frame */
 };
 
-static struct zc_ethdev link_;
+static struct zc_link link_;
 static const uint8_t dst[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x01 };
 
 static void usage(FILE *f, const char *prog)
@@ -467,15 +467,15 @@ int main(int argc, char **argv)
 			argv[0], zc_getenv("ZC_TX_NS", ""));
 		return 1;
 	}
-	ret = zc_ethdev_get(opt.dev, &link_);
+	ret = zc_link_get(NULL, 0, opt.dev, &link_);
 	if (ret) {
 		fprintf(stderr, "%s: device '%s': %s\n", argv[0], opt.dev,
 			strerror(-ret));
 		return 1;
 	}
 	for (j = 0; j < opt.nr_sizes; j++) {
-		if (opt.sizes[j] > (unsigned int)link_.mtu + ETH_HLEN) {
-			fprintf(stderr, "%s: argument of -s must be %d..%d on %s, not %u\n",
+		if (opt.sizes[j] > link_.mtu + ETH_HLEN) {
+			fprintf(stderr, "%s: argument of -s must be %d..%u on %s, not %u\n",
 				argv[0], ZC_FRAME_HDR, link_.mtu + ETH_HLEN,
 				opt.dev, opt.sizes[j]);
 			return 2;
