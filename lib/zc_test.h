@@ -338,6 +338,28 @@ static inline const void *zc_cache_run(const char *key, size_t size,
 	return slot->u.bytes;
 }
 
+/*
+ * zc_cache_result() - zc_cache_run() for a test, with the suite's one
+ * policy for an experiment that an earlier test started but never
+ * finished (it was killed or timed out there): this test fails, naming
+ * the experiment, rather than judge what it left.
+ */
+static inline const void *zc_cache_result(struct __test_metadata *_metadata,
+					  const char *key, size_t size,
+					  void (*run)(const void *spec,
+						      void *result),
+					  const void *spec, void *own)
+{
+	const void *r;
+	bool unfinished;
+
+	r = zc_cache_run(key, size, run, spec, own, &unfinished);
+	ASSERT_FALSE(unfinished)
+		TH_LOG("experiment %s did not finish in an earlier test (killed or timed out there)",
+		       key);
+	return r;
+}
+
 static inline void zc_stream_run_logged(const void *spec, void *result)
 {
 	char line[512];
@@ -349,28 +371,17 @@ static inline void zc_stream_run_logged(const void *spec, void *result)
 
 /*
  * zc_experiment() - the result of stream experiment @key, run now by this
- * test if no earlier test of this run did.  An experiment that an earlier
- * test started but never finished (it was killed) comes back with err
- * -ECANCELED.
+ * test if no earlier test of this run did (zc_cache_result(): one that an
+ * earlier test started but never finished fails this test).
  */
 static inline const struct zc_stream_result *
 zc_experiment(struct __test_metadata *_metadata, const char *key,
 	      const struct zc_stream_spec *spec)
 {
 	static struct zc_stream_result own;
-	const struct zc_stream_result *r;
-	bool unfinished;
 
-	r = zc_cache_run(key, sizeof(own), zc_stream_run_logged, spec, &own,
-			 &unfinished);
-	if (!unfinished)
-		return r;
-	own = *r;
-	own.err = -ECANCELED;
-	snprintf(own.why, sizeof(own.why),
-		 "experiment %s did not finish in an earlier test (killed or timed out there)",
-		 key);
-	return &own;
+	return zc_cache_result(_metadata, key, sizeof(own),
+			       zc_stream_run_logged, spec, &own);
 }
 
 #endif /* ZC_TEST_H */

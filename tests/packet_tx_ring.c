@@ -836,23 +836,17 @@ static bool packet_setup(struct __test_metadata *_metadata, struct path *p,
 
 /*
  * The result of experiment @what on @p, run by @run once per program run
- * (into @own when the cache cannot hold it).
+ * (into @own when the cache cannot hold it): zc_cache_result().
  */
 static const void *experiment(struct __test_metadata *_metadata,
 			      const struct path *p, const char *what,
 			      void (*run)(const void *, void *), size_t size,
 			      void *own)
 {
-	const void *r;
-	bool unfinished;
 	char key[96];
 
 	snprintf(key, sizeof(key), "%s.%s", p->label, what);
-	r = zc_cache_run(key, size, run, p, own, &unfinished);
-	ASSERT_FALSE(unfinished)
-		TH_LOG("%s: experiment %s did not finish in an earlier test (killed or timed out there)",
-		       p->label, what);
-	return r;
+	return zc_cache_result(_metadata, key, size, run, p, own);
 }
 
 FIXTURE_SETUP(tx_ring)
