@@ -552,31 +552,44 @@ const char *zc_diag_format(const struct zc_diag_prediction *pr,
 	return buf;
 }
 
-const char *zc_diag_explain(const struct zc_topo *topo, int family, int type,
-			    size_t size, char *buf, size_t len)
+struct zc_diag_query zc_diag_query_of(const struct zc_topo *topo, int family,
+				      int type, size_t size, const char *dst)
 {
-	struct zc_diag_query q = {
+	bool v6 = family == AF_INET6;
+
+	return (struct zc_diag_query){
 		.family = family,
 		.type = type,
 		.size = size,
-		.dst = family == AF_INET6 ? topo->dst6 : topo->dst4,
-		.src = family == AF_INET6 ? topo->src6 : topo->src4,
+		.dst = dst ? dst : v6 ? topo->dst6 : topo->dst4,
+		.src = v6 ? topo->src6 : topo->src4,
 		.tx_ns = topo->tx_ns,
 		.fwd_ns = topo->fwd_ns,
 	};
-	struct zc_diag_prediction pr;
+}
+
+enum zc_verdict zc_diag_explain_query(const struct zc_diag_query *q,
+				      const char *where,
+				      struct zc_diag_prediction *pr,
+				      char *buf, size_t len)
+{
+	struct zc_diag_prediction own;
 	struct zc_diag_path *p = malloc(sizeof(*p));
 	const struct zc_diag_hop *h;
 	unsigned int i;
 	size_t pos;
 
+	if (!pr)
+		pr = &own;
+	memset(pr, 0, sizeof(*pr));
+	pr->verdict = ZC_PREDICT_ZEROCOPY;
 	if (!p) {
 		snprintf(buf, len, "diag: out of memory");
-		return buf;
+		return pr->verdict;
 	}
-	zc_diag_collect(&q, p);
-	zc_diag_predict(p, &pr);
-	zc_diag_format(&pr, topo->name, buf, len);
+	zc_diag_collect(q, p);
+	zc_diag_predict(p, pr);
+	zc_diag_format(pr, where, buf, len);
 	for (i = 0; i < p->nr_hops; i++) {
 		h = &p->hops[i];
 		pos = strlen(buf);
@@ -585,15 +598,27 @@ const char *zc_diag_explain(const struct zc_topo *topo, int family, int type,
 				 " (could not read the %s in netns %s: %s)",
 				 h->err_what, h->netns, strerror(-h->err));
 	}
-	/*
-	 * Before c353e8983e0d (v6.15) the ETH_P_ALL taps of every
-	 * namespace saw every packet: a cause diag cannot look for.
-	 */
+	/* A cause diag cannot look for. */
 	pos = strlen(buf);
-	if (!pr.nr_reasons && pos < len &&
-	    zc_kernel_older_than("6.15") == 1)
+	if (!pr->nr_reasons && pos < len && zc_diag_taps_global())
 		snprintf(buf + pos, len - pos,
-			 "; on this kernel (before c353e8983e0d, v6.15) an ETH_P_ALL packet socket in any namespace of the host copies too, and those are not checked");
+			 "; on this kernel (before %s, v%s) an ETH_P_ALL packet socket in any namespace of the host copies too, and those are not checked",
+			 ZC_NETNS_TAPS_COMMIT, ZC_NETNS_TAPS_VERSION);
 	free(p);
+	return pr->verdict;
+}
+
+const char *zc_diag_explain(const struct zc_topo *topo, int family, int type,
+			    size_t size, char *buf, size_t len)
+{
+	struct zc_diag_query q = zc_diag_query_of(topo, family, type, size,
+						  NULL);
+
+	zc_diag_explain_query(&q, topo->name, NULL, buf, len);
 	return buf;
+}
+
+bool zc_diag_taps_global(void)
+{
+	return zc_kernel_older_than(ZC_NETNS_TAPS_VERSION) == 1;
 }

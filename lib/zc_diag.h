@@ -18,9 +18,10 @@
  *   - the output device: kind (IFLA_INFO_KIND), MTU, tun queues, and its
  *     scatter-gather and tx checksum features (ethtool netlink).
  *
- * The prediction follows what the kernel does, as measured in
- * ../shared/KERNEL-FACTS.md section 2 and documented in msg_zerocopy.rst
- * ("looped to a local socket ... packet sockets ... tun devices"):
+ * The prediction follows what the kernel does, as measured (recorded in
+ * docs/KERNEL-NOTES.md, "Why zero-copy turns into copies") and documented
+ * in msg_zerocopy.rst ("looped to a local socket ... packet sockets ...
+ * tun devices"):
  *   - a local route: the data is delivered to a local socket, copied;
  *   - a packet socket that sees the packet takes a copy: in the sender's
  *     namespace an ETH_P_ALL socket, unbound or bound to the output
@@ -146,11 +147,28 @@ int zc_diag_taps(const char *netns, struct zc_diag_tap *taps,
  */
 int zc_diag_collect(const struct zc_diag_query *q, struct zc_diag_path *p);
 
+/*
+ * Before c353e8983e0d ("net: introduce per netns packet chains", v6.15)
+ * the ETH_P_ALL taps of every namespace were on one global list:
+ * dev_queue_xmit_nit() cloned each sent packet for a tap of another
+ * namespace too (packet_rcv() dropped it only afterwards), and the clone
+ * forced the copy.  Debian 12's 6.1 and 6.12 predate it.
+ */
+#define ZC_NETNS_TAPS_COMMIT \
+	"c353e8983e0d (\"net: introduce per netns packet chains\")"
+#define ZC_NETNS_TAPS_VERSION "6.15"
+
+/**
+ * zc_diag_taps_global() - whether this kernel predates
+ * ZC_NETNS_TAPS_COMMIT: an ETH_P_ALL packet socket in any namespace then
+ * copies what every namespace sends, which zc_diag does not look for
+ */
+bool zc_diag_taps_global(void);
+
 #define ZC_DIAG_REASONS	8
 #define ZC_REASON_LEN	192
 
 enum zc_verdict {
-	ZC_PREDICT_NONE = -1,	/* nothing predicted yet */
 	ZC_PREDICT_ZEROCOPY,
 	ZC_PREDICT_COPIED,
 	/* Zero-copy is reported although the kernel copies later (TCP
@@ -184,12 +202,33 @@ const char *zc_diag_format(const struct zc_diag_prediction *pr,
 			   const char *where, char *buf, size_t len);
 
 /**
- * zc_diag_explain() - collect, predict and format in one call, for the
- * path of topology @topo (sender, and forwarder if it has one) with
- * @family, @type, @size: what a test prints when it saw COPIED where it
- * expected zero-copy.  Always fills @buf, also when facts could not be
- * read (it says which), and says when no cause was found on a kernel
- * where packet sockets of other namespaces copy too (before 6.15).
+ * zc_diag_query_of() - the query for the path of topology @topo (sender,
+ * and forwarder if it has one) with @family, @type, @size, to @dst (a
+ * numeric address; NULL: the topology's destination of @family)
+ */
+struct zc_diag_query zc_diag_query_of(const struct zc_topo *topo, int family,
+				      int type, size_t size, const char *dst);
+
+/**
+ * zc_diag_explain_query() - collect, predict and format in one call, for
+ * the path @q describes, named @where ("COPIED on <where> path: ..."):
+ * what a test prints when it saw COPIED where it expected zero-copy, or
+ * checks before it sends.  Always fills @buf, also when facts could not
+ * be read (it says which), and says when no cause was found on a kernel
+ * where packet sockets of other namespaces copy too
+ * (zc_diag_taps_global()).  @pr, unless NULL, gets the prediction.
+ *
+ * Return: the verdict; ZC_PREDICT_ZEROCOPY, nothing found, when there
+ * was no memory to collect the facts in (@buf says so).
+ */
+enum zc_verdict zc_diag_explain_query(const struct zc_diag_query *q,
+				      const char *where,
+				      struct zc_diag_prediction *pr,
+				      char *buf, size_t len);
+
+/**
+ * zc_diag_explain() - zc_diag_explain_query() for the path of topology
+ * @topo to its destination of @family
  *
  * Return: @buf.
  */

@@ -96,8 +96,6 @@ FIXTURE(copy) {
 		unsigned int mtu;
 	} mtu[4];
 	bool flush;			/* learned path MTUs to forget */
-	struct zc_diag_path path;
-	struct zc_diag_prediction pr;
 	char said[1024];		/* the prediction in words */
 };
 
@@ -238,40 +236,23 @@ static void run(struct __test_metadata *_metadata, FIXTURE_DATA(copy) *self,
 	*r = *zc_experiment(_metadata, self->key, spec);
 }
 
-/* What zc_diag finds on the path of @spec now: verdict, and in words. */
-static enum zc_verdict predict(FIXTURE_DATA(copy) *self,
-			       const struct zc_stream_spec *spec)
+/*
+ * What zc_diag finds on the path of @spec now: the verdict (an enum
+ * zc_verdict, kept in an int to be compared with its constants, which
+ * are ints), and in words in self->said.
+ */
+static int predict(FIXTURE_DATA(copy) *self,
+		   const struct zc_stream_spec *spec)
 {
-	const struct zc_topo *t = &self->topo;
-	struct zc_diag_query q = {
-		.family = spec->family,
-		.type = spec->type,
-		.size = spec->size,
-		.dst = spec->dst ? spec->dst :
-		       spec->family == AF_INET6 ? t->dst6 : t->dst4,
-		.src = spec->family == AF_INET6 ? t->src6 : t->src4,
-		.tx_ns = t->tx_ns,
-		.fwd_ns = t->fwd_ns,
-	};
-	unsigned int i;
-	size_t n;
+	struct zc_diag_query q = zc_diag_query_of(&self->topo, spec->family,
+						  spec->type, spec->size,
+						  spec->dst);
 
-	zc_diag_collect(&q, &self->path);
-	zc_diag_predict(&self->path, &self->pr);
-	zc_diag_format(&self->pr, t->name, self->said, sizeof(self->said));
-	for (i = 0; i < self->path.nr_hops; i++) {
-		n = strlen(self->said);
-		if (self->path.hops[i].err)
-			snprintf(self->said + n, sizeof(self->said) - n,
-				 " (diag could not read the %s in netns %s: %s)",
-				 self->path.hops[i].err_what,
-				 self->path.hops[i].netns,
-				 strerror(-self->path.hops[i].err));
-	}
-	return self->pr.verdict;
+	return zc_diag_explain_query(&q, self->topo.name, NULL, self->said,
+				     sizeof(self->said));
 }
 
-static const char *verdict_name(enum zc_verdict v)
+static const char *verdict_name(int v)
 {
 	return v == ZC_PREDICT_COPIED ? "COPIED" :
 	       v == ZC_PREDICT_ZEROCOPY ? "zero-copy" :
@@ -303,7 +284,7 @@ static void tap_then_closed(struct __test_metadata *_metadata,
 {
 	struct zc_stream_spec spec = spec_of(self, variant, NULL, UDP_SIZE);
 	struct zc_stream_result on, off;
-	enum zc_verdict v;
+	int v;
 
 	v = predict(self, &spec);
 	run(_metadata, self, &spec, "tap", &on);
@@ -383,21 +364,11 @@ static const struct {
 	  ZC_TAP_NEW_NETNS },
 };
 
-/*
- * Before c353e8983e0d ("net: introduce per netns packet chains", v6.15)
- * the ETH_P_ALL taps of every namespace were on one global list:
- * dev_queue_xmit_nit() cloned each sent packet for a tap of another
- * namespace too (packet_rcv() dropped it only afterwards), and the clone
- * forced the copy.  Debian 12's 6.1 and 6.12 predate it.
- */
-#define NETNS_TAPS_COMMIT "c353e8983e0d (\"net: introduce per netns packet chains\")"
-#define NETNS_TAPS_VERSION "6.15"
-
 TEST_F(copy, ignores_taps_off_path)
 {
 	struct zc_stream_spec spec = spec_of(self, variant, NULL, UDP_SIZE);
 	struct zc_stream_result r;
-	enum zc_verdict v;
+	int v;
 	unsigned int i, proto;
 	char state[64], xfail[128] = "";
 	int fd;
@@ -417,8 +388,9 @@ TEST_F(copy, ignores_taps_off_path)
 			TH_LOG("%s: diag predicted %s with a tap %s: %s",
 			       r.label, verdict_name(v), off_path[i].what,
 			       self->said);
+		/* Before per-namespace taps (ZC_NETNS_TAPS_COMMIT). */
 		if ((off_path[i].flags & ZC_TAP_NEW_NETNS) && r.copied &&
-		    zc_kernel_older_than(NETNS_TAPS_VERSION) == 1) {
+		    zc_diag_taps_global()) {
 			/* The old behaviour, whole: every id COPIED. */
 			zc_assert_flags(_metadata, &self->topo, &spec, &r,
 					off_path[i].what, true);
@@ -430,14 +402,14 @@ TEST_F(copy, ignores_taps_off_path)
 	}
 	if (xfail[0])
 		ZC_XFAIL(return, "%s: COPIED with an ETH_P_ALL tap in another namespace, kernel predates %s (v%s): the taps of every namespace see every packet",
-			 xfail, NETNS_TAPS_COMMIT, NETNS_TAPS_VERSION);
+			 xfail, ZC_NETNS_TAPS_COMMIT, ZC_NETNS_TAPS_VERSION);
 }
 
 TEST_F(copy, ignores_tap_ignoring_outgoing)
 {
 	struct zc_stream_spec spec = spec_of(self, variant, NULL, UDP_SIZE);
 	struct zc_stream_result r;
-	enum zc_verdict v;
+	int v;
 	int fd;
 
 	/* lldpd's fix (lldpd issues 732/733): it helps in the sender. */
@@ -474,7 +446,7 @@ TEST_F(copy, copies_with_forwarder_taps)
 	struct zc_stream_spec spec = spec_of(self, variant, NULL, UDP_SIZE);
 	const char *fwd = self->topo.fwd_ns;
 	struct zc_stream_result r;
-	enum zc_verdict v, want;
+	int v, want;
 	unsigned int i, proto;
 	char state[64];
 	int fd;
@@ -524,7 +496,7 @@ static void offload_off(struct __test_metadata *_metadata,
 	bool tcp_sg = which == ZC_OFFLOAD_SG && variant->type == SOCK_STREAM;
 	struct zc_stream_result on, off;
 	char state[96], named[96];
-	enum zc_verdict v;
+	int v;
 	int ret;
 
 	ret = set_offload(self, ns, dev, which, false);
@@ -602,7 +574,7 @@ TEST_F(copy, copies_through_tun)
 	const char *net = variant->family == AF_INET6 ? TUN_NET6 : TUN_NET4;
 	struct zc_stream_spec spec = spec_of(self, variant, dst, UDP_SIZE);
 	struct zc_stream_result plain, reader, none;
-	enum zc_verdict v_plain, v_reader, v_none;
+	int v_plain, v_reader, v_none;
 	char said[3][1024];
 	int fd, ret;
 
@@ -669,7 +641,7 @@ TEST_F(copy, copies_when_fragmenting)
 	const char *dev = self->topo.dev, *ns = self->topo.tx_ns;
 	bool udp = variant->type == SOCK_DGRAM;
 	struct zc_stream_result small, big;
-	enum zc_verdict v;
+	int v;
 	int ret;
 
 	ret = set_mtu(self, ns, dev, FRAG_MTU);
@@ -707,7 +679,7 @@ TEST_F(copy, copies_after_path_mtu_learned)
 	const char *in_dev = "veth1";	/* netns/forward.sh */
 	struct zc_stream_result open_path, learned;
 	struct zc_pmtu_probe probe;
-	enum zc_verdict v;
+	int v;
 	int ret;
 
 	if (!t->fwd_ns)
