@@ -3,7 +3,8 @@
  * Unit tests of zc_diag_predict() (lib/zc_diag.c) on facts written by
  * hand: no socket, no namespace, no privilege.  Each row is a path as
  * zc_diag_collect() would describe it, with the verdict and the words the
- * kernel's behaviour calls for (../shared/KERNEL-FACTS.md section 2).
+ * kernel's behaviour calls for (docs/KERNEL-NOTES.md, "Why zero-copy turns
+ * into copies").
  *
  *   make build/selftests/diag_test && ./build/selftests/diag_test
  */

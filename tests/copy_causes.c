@@ -10,7 +10,7 @@
  * msg_zerocopy.rst: "all packets generated with MSG_ZEROCOPY that are
  * looped to a local socket will incur a deferred copy. This includes
  * looping onto packet sockets (e.g., tcpdump) and tun devices."  The rest
- * is measured (../shared/KERNEL-FACTS.md section 2):
+ * is measured (docs/KERNEL-NOTES.md, "Why zero-copy turns into copies"):
  *
  *   copies_with_tap_unbound        ETH_P_ALL packet socket: COPIED
  *   copies_with_tap_on_egress      ... bound to the egress device
@@ -78,7 +78,6 @@
 
 FIXTURE(copy) {
 	struct zc_topo topo;
-	char key[96];
 	/*
 	 * What the test changed, undone by the teardown in the parent: this
 	 * struct is shared memory with it.
@@ -224,16 +223,19 @@ static struct zc_stream_spec spec_of(FIXTURE_DATA(copy) *self,
 	return spec;
 }
 
-/* Run experiment "<variant>.<test>.<state>" and copy its result. */
-static void run(struct __test_metadata *_metadata, FIXTURE_DATA(copy) *self,
-		const struct zc_stream_spec *spec, const char *state,
+/*
+ * Run the stream of @spec now, in @state ("tap", "closed"), and log its
+ * summary: each run sees the path as this test left it at that moment,
+ * so it is one-shot, never shared with another test.
+ */
+static void run(const struct zc_stream_spec *spec, const char *state,
 		struct zc_stream_result *r)
 {
-	snprintf(self->key, sizeof(self->key), "%s_%s.%s.%s",
-		 zc_family_tag(spec->family),
-		 spec->tcp_repair ? "tcp_repair" : zc_proto_name(spec->type),
-		 _metadata->name, state);
-	*r = *zc_experiment(_metadata, self->key, spec);
+	char line[512];
+
+	zc_stream_run(spec, r);
+	zc_stream_summary(r, line, sizeof(line));
+	fprintf(TH_LOG_STREAM, "# %s: %s\n", state, line);
 }
 
 /*
@@ -287,7 +289,7 @@ static void tap_then_closed(struct __test_metadata *_metadata,
 	int v;
 
 	v = predict(self, &spec);
-	run(_metadata, self, &spec, "tap", &on);
+	run(&spec, "tap", &on);
 	close(fd);
 	ASSERT_EQ(ZC_PREDICT_COPIED, v)
 		TH_LOG("%s: diag predicted %s with %s: %s", on.label,
@@ -298,7 +300,7 @@ static void tap_then_closed(struct __test_metadata *_metadata,
 	zc_assert_flags(_metadata, &self->topo, &spec, &on, what, true);
 
 	v = predict(self, &spec);
-	run(_metadata, self, &spec, "closed", &off);
+	run(&spec, "closed", &off);
 	ASSERT_EQ(ZC_PREDICT_ZEROCOPY, v)
 		TH_LOG("%s: diag predicted %s with the tap closed: %s",
 		       off.label, verdict_name(v), self->said);
@@ -382,7 +384,7 @@ TEST_F(copy, ignores_taps_off_path)
 					off_path[i].what, strerror(-fd));
 		v = predict(self, &spec);
 		snprintf(state, sizeof(state), "off_path%u", i);
-		run(_metadata, self, &spec, state, &r);
+		run(&spec, state, &r);
 		close(fd);
 		ASSERT_EQ(ZC_PREDICT_ZEROCOPY, v)
 			TH_LOG("%s: diag predicted %s with a tap %s: %s",
@@ -418,7 +420,7 @@ TEST_F(copy, ignores_tap_ignoring_outgoing)
 	ASSERT_LE(0, fd) TH_LOG("AF_PACKET socket with PACKET_IGNORE_OUTGOING: %s",
 				strerror(-fd));
 	v = predict(self, &spec);
-	run(_metadata, self, &spec, "tap", &r);
+	run(&spec, "tap", &r);
 	close(fd);
 	ASSERT_EQ(ZC_PREDICT_ZEROCOPY, v)
 		TH_LOG("%s: diag predicted %s with PACKET_IGNORE_OUTGOING: %s",
@@ -468,7 +470,7 @@ TEST_F(copy, copies_with_forwarder_taps)
 					fwd, fwd_taps[i].what, strerror(-fd));
 		v = predict(self, &spec);
 		snprintf(state, sizeof(state), "fwd_tap%u", i);
-		run(_metadata, self, &spec, state, &r);
+		run(&spec, state, &r);
 		close(fd);
 		ASSERT_EQ(want, v)
 			TH_LOG("%s: diag predicted %s with a tap in the forwarder, %s: %s",
@@ -477,7 +479,7 @@ TEST_F(copy, copies_with_forwarder_taps)
 		zc_assert_flags(_metadata, &self->topo, &spec, &r,
 				fwd_taps[i].what, want == ZC_PREDICT_COPIED);
 	}
-	run(_metadata, self, &spec, "closed", &r);
+	run(&spec, "closed", &r);
 	zc_assert_flags(_metadata, &self->topo, &spec, &r, "taps closed",
 			false);
 }
@@ -495,7 +497,7 @@ static void offload_off(struct __test_metadata *_metadata,
 	struct zc_stream_spec spec = spec_of(self, variant, NULL, UDP_SIZE);
 	bool tcp_sg = which == ZC_OFFLOAD_SG && variant->type == SOCK_STREAM;
 	struct zc_stream_result on, off;
-	char state[96], named[96];
+	char state[96];
 	int v;
 	int ret;
 
@@ -509,21 +511,19 @@ static void offload_off(struct __test_metadata *_metadata,
 	v = predict(self, &spec);
 	snprintf(state, sizeof(state), "%s off on %s", zc_offload_name(which),
 		 dev);
-	run(_metadata, self, &spec, "off", &on);
+	run(&spec, "off", &on);
 	ret = zc_features_restore(ns, dev, &self->feat[self->nr_feat - 1].was);
 	ASSERT_EQ(0, ret) TH_LOG("restoring the features of %s: %s", dev,
 				 strerror(-ret));
-	snprintf(named, sizeof(named), "%s off on %s", zc_offload_name(which),
-		 dev);
-	ASSERT_NE(NULL, strstr(self->said, named))
-		TH_LOG("%s: diag did not say '%s': %s", on.label, named,
+	ASSERT_NE(NULL, strstr(self->said, state))
+		TH_LOG("%s: diag did not say '%s': %s", on.label, state,
 		       self->said);
 	ASSERT_EQ(tcp_sg ? ZC_PREDICT_ZEROCOPY_REPORTED : ZC_PREDICT_COPIED, v)
 		TH_LOG("%s: diag predicted %s with %s: %s", on.label,
 		       verdict_name(v), state, self->said);
 
 	v = predict(self, &spec);
-	run(_metadata, self, &spec, "on", &off);
+	run(&spec, "on", &off);
 	ASSERT_EQ(ZC_PREDICT_ZEROCOPY, v)
 		TH_LOG("%s: diag predicted %s with %s on again: %s", off.label,
 		       verdict_name(v), zc_offload_name(which), self->said);
@@ -533,7 +533,7 @@ static void offload_off(struct __test_metadata *_metadata,
 	if (tcp_sg && on.err == 0 && on.missing == 0 && on.completed &&
 	    !on.copied)
 		ZC_XFAIL(return,
-			 "%s, %s: %llu ids reported zero-copy although the device copies: TCP keeps page frags whatever the device, and its GSO packets are segmented in software without SO_EE_CODE_ZEROCOPY_COPIED (known kernel behaviour, KERNEL-FACTS.md; single-segment sends report COPIED)",
+			 "%s, %s: %llu ids reported zero-copy although the device copies: TCP keeps page frags whatever the device, and its GSO packets are segmented in software without SO_EE_CODE_ZEROCOPY_COPIED (known kernel behaviour, docs/KERNEL-NOTES.md; single-segment sends report COPIED)",
 			 on.label, state, (unsigned long long)on.zerocopy);
 	zc_assert_flags(_metadata, &self->topo, &spec, &on, state, true);
 }
@@ -589,7 +589,7 @@ TEST_F(copy, copies_through_tun)
 				 strerror(-ret));
 	v_plain = predict(self, &spec);
 	memcpy(said[0], self->said, sizeof(said[0]));
-	run(_metadata, self, &spec, "plain", &plain);
+	run(&spec, "plain", &plain);
 	close(fd);
 
 	/* With checksum offload: still a copy for the reader ... */
@@ -602,14 +602,14 @@ TEST_F(copy, copies_through_tun)
 				 strerror(-ret));
 	v_reader = predict(self, &spec);
 	memcpy(said[1], self->said, sizeof(said[1]));
-	run(_metadata, self, &spec, "reader", &reader);
+	run(&spec, "reader", &reader);
 	/* ... and none with nobody attached: the device drops. */
 	ret = zc_tun_attach(fd, false);
 	ASSERT_EQ(0, ret) TH_LOG("TUNSETQUEUE IFF_DETACH_QUEUE: %s",
 				 strerror(-ret));
 	v_none = predict(self, &spec);
 	memcpy(said[2], self->said, sizeof(said[2]));
-	run(_metadata, self, &spec, "detached", &none);
+	run(&spec, "detached", &none);
 	close(fd);
 
 	ASSERT_EQ(ZC_PREDICT_COPIED, v_plain)
@@ -648,7 +648,7 @@ TEST_F(copy, copies_when_fragmenting)
 	ASSERT_EQ(0, ret) TH_LOG("MTU %u on %s: %s", FRAG_MTU, dev,
 				 strerror(-ret));
 	v = predict(self, &spec);
-	run(_metadata, self, &spec, "small_mtu", &small);
+	run(&spec, "small_mtu", &small);
 	ret = zc_link_set_mtu(ns, dev, self->mtu[self->nr_mtu - 1].mtu);
 	ASSERT_EQ(0, ret) TH_LOG("MTU of %s back to %u: %s", dev,
 				 self->mtu[self->nr_mtu - 1].mtu,
@@ -663,7 +663,7 @@ TEST_F(copy, copies_when_fragmenting)
 			      "segments above the MTU", udp);
 
 	v = predict(self, &spec);
-	run(_metadata, self, &spec, "mtu_restored", &big);
+	run(&spec, "mtu_restored", &big);
 	ASSERT_EQ(ZC_PREDICT_ZEROCOPY, v)
 		TH_LOG("%s: diag predicted %s with the MTU restored: %s",
 		       big.label, verdict_name(v), self->said);
@@ -676,9 +676,10 @@ TEST_F(copy, copies_after_path_mtu_learned)
 	struct zc_stream_spec spec = spec_of(self, variant, NULL, BIG_SIZE);
 	const struct zc_topo *t = &self->topo;
 	const char *dst = variant->family == AF_INET6 ? t->dst6 : t->dst4;
-	const char *in_dev = "veth1";	/* netns/forward.sh */
+	const char *src = variant->family == AF_INET6 ? t->src6 : t->src4;
 	struct zc_stream_result open_path, learned;
 	struct zc_pmtu_probe probe;
+	struct zc_route in;
 	int v;
 	int ret;
 
@@ -687,17 +688,27 @@ TEST_F(copy, copies_after_path_mtu_learned)
 		     t->name);
 	if (variant->type != SOCK_DGRAM)
 		SKIP(return, "TCP sends segments of the path MTU: nothing is fragmented");
+	/* The forwarder's device towards the sender: the path's way in. */
+	ASSERT_NE(NULL, src)
+		TH_LOG("%s: no sender's address (ZC_SRC4/ZC_SRC6) to find the forwarder's input device by",
+		       t->name);
+	ret = zc_route_get(t->fwd_ns, variant->family, src, &in);
+	if (!ret && !in.dev[0])
+		ret = -ENODEV;
+	ASSERT_EQ(0, ret)
+		TH_LOG("%s: the forwarder's device towards the sender %s (netns %s): %s",
+		       t->name, src, t->fwd_ns, strerror(-ret));
 	self->flush = true;
 	ret = set_mtu(self, t->tx_ns, t->dev, BIG_MTU);
 	if (!ret)
-		ret = set_mtu(self, t->fwd_ns, in_dev, BIG_MTU);
+		ret = set_mtu(self, t->fwd_ns, in.dev, BIG_MTU);
 	if (!ret)
 		ret = set_mtu(self, t->fwd_ns, t->drop_dev, BIG_MTU);
 	ASSERT_EQ(0, ret) TH_LOG("MTU %u along the path: %s", BIG_MTU,
 				 strerror(-ret));
 
 	/* The whole path carries the datagram: zero-copy. */
-	run(_metadata, self, &spec, "open_path", &open_path);
+	run(&spec, "open_path", &open_path);
 	zc_assert_flags(_metadata, t, &spec, &open_path,
 			"MTU 65000 along the whole path", false);
 
@@ -714,13 +725,18 @@ TEST_F(copy, copies_after_path_mtu_learned)
 		       open_path.label, BIG_SIZE, strerror(-ret),
 		       probe.completed ? "came" : "missing",
 		       probe.mtu ? "came" : "missing");
-	ASSERT_EQ(EMSGSIZE, probe.errno_seen);
-	ASSERT_EQ(1500U, probe.mtu);
+	ASSERT_EQ(EMSGSIZE, probe.errno_seen)
+		TH_LOG("%s: the ICMP error answering the probe of %u bytes: expected ee_errno EMSGSIZE, seen %d (%s)",
+		       open_path.label, BIG_SIZE, probe.errno_seen,
+		       strerror(probe.errno_seen));
+	ASSERT_EQ(1500U, probe.mtu)
+		TH_LOG("%s: the ICMP error answering the probe of %u bytes: expected the MTU 1500 of %s in the forwarder, seen %u",
+		       open_path.label, BIG_SIZE, t->drop_dev, probe.mtu);
 	ASSERT_FALSE(probe.copied)
 		TH_LOG("%s: the first datagram, before the path MTU was known, was COPIED",
 		       open_path.label);
 	v = predict(self, &spec);
-	run(_metadata, self, &spec, "learned", &learned);
+	run(&spec, "learned", &learned);
 	ASSERT_EQ(ZC_PREDICT_COPIED, v)
 		TH_LOG("%s: diag predicted %s after the path MTU was learned: %s",
 		       learned.label, verdict_name(v), self->said);
