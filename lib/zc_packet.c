@@ -126,6 +126,19 @@ long zc_frames_compare(const uint32_t *want, size_t n_want,
 	return (long)i;
 }
 
+/* Where a frame's data begins, from the start of its header. */
+static unsigned int data_off(int version)
+{
+	return (version == TPACKET_V3 ? TPACKET3_HDRLEN : TPACKET2_HDRLEN) -
+	       sizeof(struct sockaddr_ll);
+}
+
+size_t zc_ring_max_len(int version, int type)
+{
+	return ZC_RING_FRAME_SIZE - data_off(version) +
+	       (type == SOCK_DGRAM ? ETH_HLEN : 0);
+}
+
 int zc_ring_open(struct zc_ring *r, const struct zc_ring_spec *s)
 {
 	struct timeval tv = {
@@ -149,8 +162,7 @@ int zc_ring_open(struct zc_ring *r, const struct zc_ring_spec *s)
 	r->frames = s->frames;
 	r->frame_size = ZC_RING_FRAME_SIZE;
 	r->block_size = 2 * ZC_RING_FRAME_SIZE;
-	r->data_off = (s->version == TPACKET_V3 ? TPACKET3_HDRLEN :
-		       TPACKET2_HDRLEN) - sizeof(struct sockaddr_ll);
+	r->data_off = data_off(s->version);
 	/* Protocol 0: the socket only transmits (packet_mmap.rst). */
 	r->fd = socket(AF_PACKET, s->type | SOCK_CLOEXEC, 0);
 	if (r->fd < 0)
@@ -244,14 +256,21 @@ void zc_ring_set_len(const struct zc_ring *r, unsigned int i, uint32_t len)
 		((struct tpacket2_hdr *)frame_hdr(r, i))->tp_len = len;
 }
 
-void zc_ring_queue(const struct zc_ring *r, unsigned int i, size_t len,
-		   const uint8_t *dst, const uint8_t *src, uint32_t seq)
+int zc_ring_queue(const struct zc_ring *r, unsigned int i, size_t len,
+		  const uint8_t *dst, const uint8_t *src, uint32_t seq)
 {
 	bool raw = r->type == SOCK_RAW;
+	size_t tp_len;
 
+	if (len < ZC_FRAME_HDR)
+		return -EINVAL;
+	tp_len = raw ? len : len - ETH_HLEN;
+	if (tp_len > r->frame_size - r->data_off)
+		return -EMSGSIZE;
 	zc_frame_fill(zc_ring_data(r, i), len, dst, src, seq, raw);
-	zc_ring_set_len(r, i, raw ? len : len - ETH_HLEN);
+	zc_ring_set_len(r, i, tp_len);
 	zc_ring_set_status(r, i, TP_STATUS_SEND_REQUEST);
+	return 0;
 }
 
 ssize_t zc_ring_send(const struct zc_ring *r, int flags)

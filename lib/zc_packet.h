@@ -129,12 +129,24 @@ void zc_ring_set_status(const struct zc_ring *r, unsigned int i,
 void zc_ring_set_len(const struct zc_ring *r, unsigned int i, uint32_t len);
 
 /**
+ * zc_ring_max_len() - the longest frame, on the wire, that a frame of a
+ * TPACKET @version ring of socket @type holds: ZC_RING_FRAME_SIZE less
+ * the frame's header (for SOCK_DGRAM, plus the link header the kernel
+ * writes).  2016 for TPACKET_V2 and SOCK_RAW.
+ */
+size_t zc_ring_max_len(int version, int type);
+
+/**
  * zc_ring_queue() - fill frame @i with test frame @seq, @len bytes on the
  * wire (tp_len @len, or @len - 14 for SOCK_DGRAM), and mark it
  * TP_STATUS_SEND_REQUEST
+ *
+ * Return: 0; -EMSGSIZE when the frame holds less than @len
+ * (zc_ring_max_len()), -EINVAL when @len is less than ZC_FRAME_HDR: the
+ * frame is left untouched then.
  */
-void zc_ring_queue(const struct zc_ring *r, unsigned int i, size_t len,
-		   const uint8_t *dst, const uint8_t *src, uint32_t seq);
+int zc_ring_queue(const struct zc_ring *r, unsigned int i, size_t len,
+		  const uint8_t *dst, const uint8_t *src, uint32_t seq);
 
 /**
  * zc_ring_send() - sendto(fd, NULL, 0, @flags): transmit every frame

@@ -329,7 +329,11 @@ static int ring_open(struct tx *t, unsigned int frames, bool loss)
 	return zc_ring_open(&t->ring, &spec);
 }
 
-/* Fill the ring's next frame with the phase's next frame, requested. */
+/*
+ * Fill the ring's next frame with the phase's next frame, requested.
+ * FRAME_LEN fits a frame of every ring (zc_ring_max_len(), 2000 bytes at
+ * least): zc_ring_queue() cannot fail here.
+ */
 static void queue(struct tx *t, struct phase *ph)
 {
 	zc_ring_queue(&t->ring, t->head, FRAME_LEN, t->dst, t->p->link.mac,

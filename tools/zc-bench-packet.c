@@ -94,12 +94,13 @@ static void usage(FILE *f, const char *prog)
 		"  -n FRAMES   frames per run, rounded up to a multiple of BATCH (default %lu)\n"
 		"  -r RUNS     runs of each method and size (default %u, at most %d)\n"
 		"  -s SIZES    frame sizes on the wire, link header included, comma-separated\n"
-		"              (default 64,512,1500; each %d..MTU+14)\n"
+		"              (default 64,512,1500; each %d..MTU+14, and at most %zu\n"
+		"              with tx_ring or tx_ring_bypass: what a ring frame holds)\n"
 		"  -m METHODS  any of sendto,sendmmsg,tx_ring,tx_ring_bypass (default all)\n"
 		"  -b BATCH    frames per sendmmsg() call and per ring send, even (default %u, at most %d)\n"
 		"  -c CPU      run on this CPU only (default: wherever the scheduler puts it)\n",
-		prog, opt.frames, opt.runs, MAX_RUNS, ZC_FRAME_HDR, opt.batch,
-		MAX_BATCH);
+		prog, opt.frames, opt.runs, MAX_RUNS, ZC_FRAME_HDR,
+		zc_ring_max_len(TPACKET_V2, SOCK_RAW), opt.batch, MAX_BATCH);
 }
 
 static void bad_usage(const char *prog, const char *fmt, const char *val)
@@ -337,10 +338,11 @@ static int run_ring(bool bypass, unsigned int size, unsigned long n,
 	ret = zc_ring_open(&ring, &spec);
 	if (ret)
 		return ret;
-	for (i = 0; i < ring.frames; i++) {
-		zc_frame_fill(zc_ring_data(&ring, i), size, dst, link_.mac, 0,
-			      true);
-		zc_ring_set_len(&ring, i, size);
+	for (i = 0; i < ring.frames && !ret; i++)
+		ret = zc_ring_queue(&ring, i, size, dst, link_.mac, 0);
+	if (ret) {
+		zc_ring_close(&ring);
+		return ret;
 	}
 	/*
 	 * Every send takes the whole ring (n is a multiple of it), so the
@@ -455,8 +457,10 @@ int main(int argc, char **argv)
 	bool ok[NR_METHODS][MAX_SIZES];
 	struct timespec p0, p1;
 	unsigned int i, j, k;
+	char msg[160], val[16];
 	struct sample warm;
 	double own, other, hz;
+	size_t ring_max;
 	long ncpu;
 	int m, ret;
 
@@ -473,12 +477,19 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		return 1;
 	}
+	ring_max = zc_ring_max_len(TPACKET_V2, SOCK_RAW);
 	for (j = 0; j < opt.nr_sizes; j++) {
+		snprintf(val, sizeof(val), "%u", opt.sizes[j]);
 		if (opt.sizes[j] > link_.mtu + ETH_HLEN) {
-			fprintf(stderr, "%s: argument of -s must be %d..%u on %s, not %u\n",
-				argv[0], ZC_FRAME_HDR, link_.mtu + ETH_HLEN,
-				opt.dev, opt.sizes[j]);
-			return 2;
+			snprintf(msg, sizeof(msg), "argument of -s must be %d..%u on %s (its MTU + 14), not '%%s'",
+				 ZC_FRAME_HDR, link_.mtu + ETH_HLEN, opt.dev);
+			bad_usage(argv[0], msg, val);
+		}
+		if ((opt.methods[M_RING] || opt.methods[M_RING_BYPASS]) &&
+		    opt.sizes[j] > ring_max) {
+			snprintf(msg, sizeof(msg), "argument of -s must be %d..%zu with tx_ring or tx_ring_bypass (what a ring frame holds), not '%%s'",
+				 ZC_FRAME_HDR, ring_max);
+			bad_usage(argv[0], msg, val);
 		}
 	}
 	if (opt.cpu >= 0) {
