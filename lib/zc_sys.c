@@ -42,12 +42,17 @@ int64_t zc_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int64_t zc_thread_cpu_ms(void)
+int64_t zc_thread_cpu_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t zc_thread_cpu_ms(void)
+{
+	return zc_thread_cpu_ns() / 1000000;
 }
 
 int zc_slow_ms(int ms)

@@ -32,7 +32,10 @@ int zc_slow_ms(int ms);
  */
 int zc_left_ms(int64_t deadline);
 
-/** zc_thread_cpu_ms() - CPU time of the calling thread in milliseconds */
+/** zc_thread_cpu_ns() - CPU time of the calling thread in nanoseconds */
+int64_t zc_thread_cpu_ns(void);
+
+/** zc_thread_cpu_ms() - zc_thread_cpu_ns() in milliseconds */
 int64_t zc_thread_cpu_ms(void);
 
 /**

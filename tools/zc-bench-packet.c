@@ -209,14 +209,6 @@ static void parse_args(int argc, char **argv)
 	opt.frames = (opt.frames + opt.batch - 1) / opt.batch * opt.batch;
 }
 
-static int64_t cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void set_seq(uint8_t *frame, uint32_t seq)
 {
 	uint32_t le = htole32(seq);
@@ -251,12 +243,12 @@ static int64_t t0, c0;
 static void clocks_start(void)
 {
 	t0 = zc_now_us();
-	c0 = cpu_ns();
+	c0 = zc_thread_cpu_ns();
 }
 
 static void clocks_stop(struct sample *s, unsigned long n)
 {
-	s->cpu_ns = (double)(cpu_ns() - c0) / n;
+	s->cpu_ns = (double)(zc_thread_cpu_ns() - c0) / n;
 	s->fps = n * 1e6 / (double)(zc_now_us() - t0 ?: 1);
 }
 
@@ -372,17 +364,27 @@ static bool run(enum method m, unsigned int size, unsigned long n,
 		struct sample *s)
 {
 	uint64_t before = 0, after = 0;
-	int ret;
+	int ret, stat;
 
-	zc_dev_stat(NULL, opt.dev, ZC_DEV_RX_DROPPED, &before);
+	stat = zc_dev_stat(NULL, opt.dev, ZC_DEV_RX_DROPPED, &before);
+	if (stat) {
+		fprintf(stderr, "# %s, %u bytes: reading the drop counter of %s before the run: %s\n",
+			method_names[m], size, opt.dev, strerror(-stat));
+		return false;
+	}
 	if (m <= M_SENDMMSG)
 		ret = run_socket(m, size, n, s);
 	else
 		ret = run_ring(m == M_RING_BYPASS, size, n, s);
-	zc_dev_stat(NULL, opt.dev, ZC_DEV_RX_DROPPED, &after);
+	stat = zc_dev_stat(NULL, opt.dev, ZC_DEV_RX_DROPPED, &after);
 	if (ret) {
 		fprintf(stderr, "# %s, %u bytes: %s\n", method_names[m], size,
 			strerror(-ret));
+		return false;
+	}
+	if (stat) {
+		fprintf(stderr, "# %s, %u bytes: reading the drop counter of %s after the run: %s\n",
+			method_names[m], size, opt.dev, strerror(-stat));
 		return false;
 	}
 	if (after - before < n) {
@@ -453,16 +455,16 @@ int main(int argc, char **argv)
 {
 	static struct sample s[NR_METHODS][MAX_SIZES][MAX_RUNS];
 	double fps[MAX_RUNS], cpu[MAX_RUNS], m1, l1, h1, m2, l2, h2;
-	unsigned long long busy0, total0, busy1, total1;
+	unsigned long long busy0 = 0, total0 = 0, busy1 = 0, total1 = 0;
 	bool ok[NR_METHODS][MAX_SIZES];
 	struct timespec p0, p1;
 	unsigned int i, j, k;
 	char msg[160], val[16];
 	struct sample warm;
 	double own, other, hz;
+	int m, ret, load0, load1;
 	size_t ring_max;
 	long ncpu;
-	int m, ret;
 
 	parse_args(argc, argv);
 	/* Test traffic stays inside the suite's own namespaces. */
@@ -510,7 +512,7 @@ int main(int argc, char **argv)
 	if (opt.cpu >= 0)
 		printf("# pinned to CPU %d\n", opt.cpu);
 	memset(ok, 1, sizeof(ok));
-	cpu_times(&busy0, &total0);
+	load0 = cpu_times(&busy0, &total0);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &p0);
 	for (i = 0; i < opt.runs + 1; i++) {
 		for (j = 0; j < opt.nr_sizes; j++) {
@@ -524,7 +526,7 @@ int main(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &p1);
-	cpu_times(&busy1, &total1);
+	load1 = load0 ? load0 : cpu_times(&busy1, &total1);
 
 	printf("%-15s %5s  %-30s  %-24s\n", "method", "bytes",
 	       "kframes/s median [min..max]", "CPU ns/frame median [min..max]");
@@ -551,7 +553,10 @@ int main(int argc, char **argv)
 	}
 	printf("# spread: (max - min) / median\n");
 	/* How busy the host was apart from this tool. */
-	if (total1 > total0) {
+	if (load1) {
+		printf("# how busy the other CPUs were is unknown: /proc/stat: %s\n",
+		       strerror(-load1));
+	} else if (total1 > total0) {
 		hz = sysconf(_SC_CLK_TCK);
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		own = (p1.tv_sec - p0.tv_sec) +
