@@ -10,7 +10,8 @@
 #   tools/bench.sh [TOOL ARGS...]     e.g. -n 200000 -r 11 -c 0
 #
 # Environment: ZC_BIN (directory of zc-bench-packet, default build/tools).
-# Exit status: the tool's; 4 when not root.
+# Exit status: the tool's; 4 when not root or when this host cannot build
+# the topology (no ifb device, no tc), the reason said.
 set -u
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,9 +38,22 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 zc_contract_reset
-if ! topo_sink_setup; then
-	echo "# bench.sh: the sink topology could not be built"
+err=$(mktemp) || exit 1
+defer rm -f "$err"
+topo_sink_setup 2>"$err"
+rc=$?
+# The setup names what stopped it on its last line.
+why=$(tail -n 1 "$err")
+case $rc in
+0) cat "$err" >&2 ;;
+4)
+	echo "# bench.sh: not run: this host cannot build the sink topology: ${why:-no reason given}"
+	exit 4
+	;;
+*)
+	echo "# bench.sh: the sink topology could not be built: ${why:-exit status $rc}"
 	exit 1
-fi
+	;;
+esac
 echo "# $bin -d $ZC_DEV $* (netns $ZC_TX_NS)"
 ip netns exec "$ZC_TX_NS" "$bin" -d "$ZC_DEV" "$@"
