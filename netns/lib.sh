@@ -280,12 +280,33 @@ proc_start_time()
 	echo "${f[19]}"
 }
 
+# proc_alive PID START: whether PID is still the live process that started
+# at START (proc_start_time): not a zombie, not a reused pid.
+proc_alive()
+{
+	[ -n "$2" ] && [ "$(proc_start_time "$1")" = "$2" ]
+}
+
 # proc_kill SIG PID START: send SIG to PID only if it is still the process
 # that started at START (proc_start_time), never to a reused pid.
 proc_kill()
 {
-	[ -n "$3" ] && [ "$(proc_start_time "$2")" = "$3" ] &&
-		kill "-$1" "$2" 2>/dev/null
+	proc_alive "$2" "$3" && kill "-$1" "$2" 2>/dev/null
+}
+
+_proc_gone()
+{
+	! proc_alive "$1" "$2"
+}
+
+# proc_wait_gone TIMEOUT_S PID START: wait (bounded) until the process PID
+# that started at START has exited.  If it is still running after
+# TIMEOUT_S seconds, SIGKILL it and return 1: the caller says so.
+proc_wait_gone()
+{
+	slowwait "$1" _proc_gone "$2" "$3" && return 0
+	proc_kill KILL "$2" "$3"
+	return 1
 }
 
 # zc_run_alive ID: whether the run that recorded ID still exists (same pid,

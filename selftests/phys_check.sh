@@ -29,6 +29,14 @@ trap defer_scopes_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+STOP_BOUND=30		# seconds the runner may take to stop after SIGINT
+
+# Whether nothing of process group $1 is left.
+group_gone()
+{
+	! kill -0 -- "-$1" 2>/dev/null
+}
+
 # The play-host: two "cabled" ports with state that a move would lose.
 make_host()
 {
@@ -76,7 +84,7 @@ runner()
 # run_row NAME N: 0 when the row behaved.
 run_row()
 {
-	local name=$1 n=$2 before after out rc why='' line pid
+	local name=$1 n=$2 before after out rc why='' line pid sent=''
 	local fifo
 
 	defer_scope_push
@@ -121,13 +129,20 @@ run_row()
 		# Ctrl-C once the topology is set up and the tests run.
 		while IFS= read -r -t 30 line; do
 			out+=$line$'\n'
-			if [[ $line == *"ZC_TOPO=phys"* ]]; then
+			if [ -z "$sent" ] && [[ $line == *"ZC_TOPO=phys"* ]]; then
 				kill -INT -- "-$pid"
+				sent=SIGINT
 			fi
 		done <"$fifo"
+		# Bounded: a lost signal is a failure, not a hang.
+		if ! slowwait "$STOP_BOUND" group_gone "$pid"; then
+			kill -KILL -- "-$pid" 2>/dev/null
+			why="the runner was still running ${STOP_BOUND}s after ${sent:-its last line} (killed)"
+		fi
 		wait "$pid"
 		rc=$?
-		[ "$rc" -eq 130 ] || why="exit $rc, expected 130 (SIGINT)"
+		[ -z "$sent" ] && why=${why:-"the topology never came up"}
+		[ "$rc" -eq 130 ] || why=${why:-"exit $rc, expected 130 (SIGINT)"}
 		;;
 	esac
 	after=$(snapshot)

@@ -43,6 +43,7 @@ CASES=(
 	stale_namespaces_removed
 	settings_bounds_worst_case
 )
+STOP_BOUND=30		# seconds a runner may take to stop after a signal
 
 # A kselftest_harness-like program: fixture "fake", the four variants,
 # tests first/blocks/last; -V and -r as the harness.  FAKE_HANG=CASE
@@ -132,10 +133,10 @@ run_id()
 # run_signalled NAME SIG PATTERN [VAR=VALUE...] -- ARGS...: like
 # run_suite, but send SIG to the runner when a line of its output matches
 # PATTERN (ERE).  The runner's output is read as it comes, each line with
-# a deadline.
+# a deadline; after the signal the runner has STOP_BOUND seconds to exit.
 run_signalled()
 {
-	local name=$1 sig=$2 pattern=$3 pid line sent=0
+	local name=$1 sig=$2 pattern=$3 pid start line sent=0
 	local -a envs=()
 
 	shift 3
@@ -149,19 +150,24 @@ run_signalled()
 	env --default-signal=INT ZC_BIN="$tmp/bin" FAKE_FIFO="$tmp/fifo" \
 		"${envs[@]}" "$runner" "$@" >"$tmp/pipe" 2>"$tmp/$name.err" &
 	pid=$!
+	start=$(proc_start_time "$pid")
 	: >"$tmp/$name.out"
 	while IFS= read -r -t 20 line; do
 		printf '%s\n' "$line" >>"$tmp/$name.out"
 		if [ "$sent" -eq 0 ] && [[ $line =~ $pattern ]]; then
-			kill "-$sig" "$pid"
+			proc_kill "$sig" "$pid" "$start"
 			sent=1
 		fi
 	done <"$tmp/pipe"
-	[ "$sent" -eq 1 ] || kill -KILL "$pid" 2>/dev/null
+	if [ "$sent" -eq 0 ]; then
+		WHY="never saw /$pattern/ in the output"
+		proc_kill KILL "$pid" "$start"
+	elif ! proc_wait_gone "$STOP_BOUND" "$pid" "$start"; then
+		WHY="the runner was still running ${STOP_BOUND}s after SIG$sig (killed)"
+	fi
 	wait "$pid"
 	RC=$?
 	run_id "$tmp/$name.out"
-	[ "$sent" -eq 1 ] || WHY="never saw /$pattern/ in the output"
 }
 
 # left_behind: namespaces, record or processes of run RUN_ID still there.

@@ -31,6 +31,7 @@ source "$top/harness/ktap.sh"
 source "$here/ktap_check.sh"
 
 ACTIONS=(INT TERM KILLPROG KILLRUN)
+STOP_BOUND=30		# seconds the runner may take to stop after the action
 ROWS=()
 BAD=0
 
@@ -74,13 +75,14 @@ nothing_left()
 # round N ACTION: run the suite, act at a random line, check.
 round()
 {
-	local n=$1 action=$2 line k=0 at=$((RANDOM % 150 + 3)) pid
-	local done='' what='' id='' tmp='' rc found ktap=ok
+	local n=$1 action=$2 line k=0 at=$((RANDOM % 150 + 3)) pid start
+	local done='' what='' id='' tmp='' rc found ktap=ok after hung=''
 	local out=$work/round$n.out
 
 	rm -f "$work/pipe" && mkfifo "$work/pipe"
 	env --default-signal=INT "$runner" >"$work/pipe" 2>"$work/round$n.err" &
 	pid=$!
+	start=$(proc_start_time "$pid")
 	: >"$out"
 	while IFS= read -r -t 60 line; do
 		printf '%s\n' "$line" >>"$out"
@@ -94,12 +96,12 @@ round()
 		what=${what:0:40}
 		case $action in
 		INT | TERM)
-			kill "-$action" "$pid"
+			proc_kill "$action" "$pid" "$start"
 			done=1
 			;;
 		KILLRUN)
 			read -r _ _ tmp _ <"/run/zerocopy-selftests/$id"
-			kill -KILL "$pid"
+			proc_kill KILL "$pid" "$start"
 			done=1
 			;;
 		KILLPROG)
@@ -112,6 +114,15 @@ round()
 		esac
 		[ "$action" != KILLRUN ] || break
 	done <"$work/pipe"
+	case $done$action in
+	1INT | 1TERM) after="SIG$action" ;;
+	1KILLRUN) after=SIGKILL ;;
+	*) after="its last line" ;;
+	esac
+	if ! proc_wait_gone "$STOP_BOUND" "$pid" "$start"; then
+		hung="runner still running ${STOP_BOUND}s after $after (killed) "
+		BAD=1
+	fi
 	wait "$pid" 2>/dev/null
 	rc=$?
 	[ -n "$done" ] || what="(run ended first at line $k)"
@@ -127,7 +138,7 @@ round()
 		BAD=1
 	fi
 	busywait 5000 nothing_left "$id" "$tmp" >/dev/null
-	found=$(leftovers "$id" "$tmp")
+	found=$hung$(leftovers "$id" "$tmp")
 	[ -z "$found" ] || BAD=1
 	ROWS+=("$(printf '%2d  %-8s %-4s %-42s %-9s %-5s %s' "$n" "$action" "$at" \
 		"$what" "$rc" "$ktap" "${found:-nothing}")")

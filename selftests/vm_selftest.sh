@@ -38,6 +38,8 @@ build=${ZC_BUILD:-$top/build}
 out=$build/vm/selftest
 PATH=$PATH:/usr/sbin:/sbin
 
+# shellcheck source=netns/lib.sh
+source "$top/netns/lib.sh"
 # shellcheck source=harness/ktap.sh
 source "$top/harness/ktap.sh"
 
@@ -45,6 +47,7 @@ CASES=(boot_panic_twice boot_panic_once kernel_without_init
        crash_during_suite hung_guest missing_module sigterm_mid_boot)
 HANG_TIMEOUT=30		# VM_TIMEOUT of the hung guest
 HANG_SLACK=30		# what the tool may take beyond it (kill, report)
+STOP_BOUND=30		# seconds the tool may take to stop after SIGTERM
 
 # run_vm NAME VAR=VALUE...: vm.sh on the kernel with that environment;
 # output in $out/NAME.out, status in RC, seconds in SECS.
@@ -53,11 +56,11 @@ run_vm()
 	local name=$1 t0
 	shift
 
-	t0=$(date +%s)
+	t0=$(timestamp_ms)
 	env VM_KSFT="$VM_KSFT" VM_OUT="$out" "$@" "$vm" "$kernel" \
 		>"$out/$name.out" 2>&1
 	RC=$?
-	SECS=$(($(date +%s) - t0))
+	SECS=$((($(timestamp_ms) - t0) / 1000))
 }
 
 # has NAME ERE: the output of NAME has a line matching ERE.
@@ -163,28 +166,37 @@ case_missing_module()
 
 case_sigterm_mid_boot()
 {
-	local fifo=$out/sigterm.fifo line pid t0 sent=0 deadline
+	local fifo=$out/sigterm.fifo line pid start t0 sent=0 deadline left
 
 	rm -f "$fifo"
 	mkfifo "$fifo" || { expect "mkfifo failed"; return; }
-	t0=$(date +%s)
-	deadline=$((t0 + 300))
+	t0=$(timestamp_ms)
+	deadline=$((t0 + 300000))
 	env VM_KSFT="$VM_KSFT" VM_OUT="$out" VM_FAULT=hang "$vm" "$kernel" \
 		>"$fifo" 2>&1 &
 	pid=$!
+	start=$(proc_start_time "$pid")
 	: >"$out/sigterm_mid_boot.out"
-	# The guest is up once it says it blocks: then the signal.
-	while IFS= read -r -t "$((deadline - $(date +%s)))" line; do
+	# The guest is up once it says it blocks: then the signal.  Each read
+	# waits at least 1 s (read -t 0 would only poll, and spin).
+	while left=$(((deadline - $(timestamp_ms) + 999) / 1000)) &&
+	      [ "$left" -gt 0 ] && IFS= read -r -t "$left" line; do
 		echo "$line" >>"$out/sigterm_mid_boot.out"
 		if [ "$sent" -eq 0 ] && [[ $line == *"blocking forever"* ]]; then
-			kill -TERM "$pid"
+			proc_kill TERM "$pid" "$start"
 			sent=1
 		fi
 	done <"$fifo"
-	[ "$sent" -eq 1 ] || { kill -KILL "$pid" 2>/dev/null; expect "the guest never came up"; }
+	if [ "$sent" -eq 0 ]; then
+		expect "the guest never came up"
+		# TERM first: the tool's EXIT trap then kills its qemu.
+		proc_kill TERM "$pid" "$start"
+	fi
+	proc_wait_gone "$STOP_BOUND" "$pid" "$start" ||
+		expect "vm.sh still running ${STOP_BOUND}s after SIGTERM (killed)"
 	wait "$pid"
 	RC=$?
-	SECS=$(($(date +%s) - t0))
+	SECS=$((($(timestamp_ms) - t0) / 1000))
 	rm -f "$fifo"
 	[ "$RC" -eq 143 ] || expect "exit $RC, not 143"
 }
