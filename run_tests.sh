@@ -44,7 +44,7 @@ KEEP=0 BIN_DIR='' TIMEOUT='' IS_ROOT=0 SKIP_ALL='' STDBUF=''
 declare -A PLAN=()	# "topo prog" -> planned case names, one per line
 declare -A PROG_TOPOS=()	# prog -> the topologies it runs in (tests/topologies)
 declare -A PLAN_ERR=()	# "topo prog" -> why its cases could not be listed
-PROG_PID='' DONE_FD=''
+PROG_PID='' PROG_START='' DONE_FD=''
 TOPO_NS=()		# namespaces of the topology being run
 START_MS=0
 
@@ -451,15 +451,16 @@ run_program()
 	start=$(timestamp_ms)
 	"${DEFAULT_SIGNALS[@]}" "${cmd[@]}" >"$fifo" 2>&1 {DONE_FD}>&- &
 	PROG_PID=$!
+	PROG_START=$(proc_start_time "$PROG_PID")
 	# Where the process started finds what to stop on a signal.
-	echo "$PROG_PID $(proc_start_time "$PROG_PID")" >"$ZC_TMP/program"
-	! interrupted || proc_kill TERM "$PROG_PID" "$(proc_start_time "$PROG_PID")"
+	echo "$PROG_PID $PROG_START" >"$ZC_TMP/program"
+	! interrupted || proc_kill TERM "$PROG_PID" "$PROG_START"
 	# timeout(1) bounds this wait.
 	wait "$PROG_PID" 2>/dev/null
 	rc=$?
 	ms=$(($(timestamp_ms) - start))
 	rm -f "$ZC_TMP/program"
-	PROG_PID=''
+	PROG_PID='' PROG_START=''
 	# Test processes left behind in their own process groups.
 	zc_netns_kill "${TOPO_NS[@]}"
 	if ! wait_relay; then
@@ -628,7 +629,7 @@ topology_not_run()
 # shellcheck disable=SC2317 # the EXIT trap
 on_exit()
 {
-	[ -z "$PROG_PID" ] || proc_kill TERM "$PROG_PID" "$(proc_start_time "$PROG_PID")"
+	[ -z "$PROG_PID" ] || proc_kill TERM "$PROG_PID" "$PROG_START"
 	zc_netns_kill "${TOPO_NS[@]}"
 	defer_scopes_cleanup
 }

@@ -68,6 +68,8 @@ set -u
 shopt -s nullglob
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=netns/lib.sh
+. "$TOP/netns/lib.sh"
 BUILD=${ZC_BUILD:-$TOP/build}
 VMDIR=$BUILD/vm
 # Where the runs and the verdicts go (the caches stay in VMDIR).
@@ -555,6 +557,7 @@ boot()
 	"${qemu[@]}" </dev/null >"$RUN/console.fifo" 2>"$RUN/qemu.err" &
 	qpid=$!
 	QEMU_PID=$qpid
+	QEMU_START=$(proc_start_time "$qpid")
 	exec {cfd}<"$RUN/console.fifo"
 	msg "boot $attempt: qemu $ACCEL, $VM_CPUS CPUs, ${VM_MEM} MB, no network; console in $RUN/console.log"
 	while :; do
@@ -625,11 +628,11 @@ boot()
 		[ "$rc" -eq 0 ] || break
 	done
 	exec {cfd}<&-
-	if kill -0 "$qpid" 2>/dev/null; then
-		kill -KILL "$qpid" 2>/dev/null
-	fi
+	# Hung, or powering off late; a qemu that exited may be reaped already
+	# and its pid reused: the start time tells.
+	proc_kill KILL "$qpid" "$QEMU_START"
 	wait "$qpid" 2>/dev/null
-	QEMU_PID=''
+	QEMU_PID='' QEMU_START=''
 	rm -f "$RUN/console.fifo"
 	if [ -n "$SUITE_RC" ]; then
 		OUTCOME='done'
@@ -913,7 +916,7 @@ table()
 # shellcheck disable=SC2317 # the EXIT trap
 on_exit()
 {
-	[ -z "${QEMU_PID:-}" ] || kill -KILL "$QEMU_PID" 2>/dev/null
+	[ -z "${QEMU_PID:-}" ] || proc_kill KILL "$QEMU_PID" "${QEMU_START:-}"
 	[ -z "${RUN:-}" ] || rm -f "$RUN/console.fifo"
 	# This run's scratch directory only: another run may be making its
 	# own beside it.

@@ -259,14 +259,12 @@ input_drop()
 
 # plant_tap NS: start tap_holder in NS (an ETH_P_ALL packet socket, as
 # lldpd holds one) and wait until its socket exists.  The namespace's
-# deletion kills it.
+# deletion kills it (no kill by pid here: it may be reaped and reused).
 plant_tap()
 {
 	local line
 
 	coproc TAP { ip netns exec "$1" "$tap_holder"; }
-	# shellcheck disable=SC2154 # TAP_PID is set by coproc
-	defer kill "$TAP_PID"
 	read -t 5 -r line <&"${TAP[0]}" && [ "$line" = ready ]
 }
 
