@@ -72,23 +72,45 @@ snapshot()
 
 # The runner inside the play-host, with the phys variables; two variants
 # are enough to send and receive through the ports (the suite's own run
-# covers the rest).
+# covers the rest).  RUN_PREFIX: a command it runs under.
+RUN_PREFIX=()
 runner()
 {
-	env NETIF=zcA REMOTE_TYPE=netns REMOTE_NETIF=zcB \
+	"${RUN_PREFIX[@]}" env NETIF=zcA REMOTE_TYPE=netns REMOTE_NETIF=zcB \
 		ZC_PHYS_HOST_NS="$HOST" "$@" \
 		"$top/run_tests.sh" -t phys -T notif_contract -- \
 		-v ip4_udp -v ip6_tcp
+}
+
+# bounded FILE VAR=VALUE...: the runner under timeout (RUN_BOUND s), its
+# output in FILE and in OUT, its status in RC (124: it did not end in
+# time).  A file, not a pipe: nothing the runner left behind can hold
+# this script.
+bounded()
+{
+	local file=$1
+	local -a RUN_PREFIX=(timeout -k 5 "$RUN_BOUND")
+
+	shift
+	runner "$@" </dev/null >"$file" 2>&1
+	RC=$?
+	OUT=$(<"$file")
 }
 
 # run_row NAME N: 0 when the row behaved.
 run_row()
 {
 	local name=$1 n=$2 before after out rc why='' line pid sent=''
-	local fifo
+	local fifo file
 
 	defer_scope_push
-	if ! make_host >/dev/null 2>&1; then
+	file=$(mktemp "${TMPDIR:-/tmp}/zc-phys-check.XXXXXX") || return 1
+	defer rm -f "$file"
+	if ! make_host >"$file" 2>&1; then
+		echo "# $name: the play-host could not be made:"
+		while IFS= read -r line; do
+			echo "#   $line"
+		done <"$file"
 		defer_scope_pop
 		echo "not ok $n $name # the play-host could not be made"
 		return 1
@@ -96,22 +118,22 @@ run_row()
 	before=$(snapshot)
 	case $name in
 	runs)
-		out=$(runner ZC_PHYS_FORCE=yes 2>&1)
-		rc=$?
+		bounded "$file" ZC_PHYS_FORCE=yes
+		out=$OUT rc=$RC
 		[ "$rc" -eq 0 ] || why="exit $rc, expected 0"
 		grep -q 'ZC_EXPECT=copied' <<<"$out" ||
 			why="${why:-the veth stand-in was not expected to copy}"
 		;;
 	refuses)
-		out=$(runner 2>&1)
-		rc=$?
+		bounded "$file"
+		out=$OUT rc=$RC
 		[ "$rc" -eq 1 ] || why="exit $rc, expected 1"
 		grep -q 'refusing zcA: it holds addresses the host may use: 203.0.113.10/24' <<<"$out" ||
 			why="${why:-no refusal naming zcA and its addresses}"
 		;;
 	failed_setup)
-		out=$(runner ZC_PHYS_FORCE=yes LOCAL_V4=bogus 2>&1)
-		rc=$?
+		bounded "$file" ZC_PHYS_FORCE=yes LOCAL_V4=bogus
+		out=$OUT rc=$RC
 		[ "$rc" -eq 1 ] || why="exit $rc, expected 1"
 		grep -q 'setup failed' <<<"$out" ||
 			why="${why:-no setup failure reported}"
@@ -145,6 +167,8 @@ run_row()
 		[ "$rc" -eq 130 ] || why=${why:-"exit $rc, expected 130 (SIGINT)"}
 		;;
 	esac
+	[ "${rc:-}" != 124 ] ||
+		why="the runner was still running after ${RUN_BOUND}s, its worst case (run_tests.sh -l)"
 	after=$(snapshot)
 	if [ -z "$why" ] && [ "$before" != "$after" ]; then
 		why="the play-host's ports differ from before:"
@@ -174,6 +198,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "0 passed, 0 failed, ${#rows[@]} skipped"
 	exit 4
 fi
+# A run's bound: its worst case as run_tests.sh computes it.
+RUN_BOUND=$("$top/run_tests.sh" -l -t phys -T notif_contract |
+	    sed -n 's/^worst case of a whole run: \([0-9]*\)s.*/\1/p')
+RUN_BOUND=${RUN_BOUND:-600}
 passed=0 failed=0
 for ((i = 0; i < ${#rows[@]}; i++)); do
 	if run_row "${rows[i]}" $((i + 1)); then

@@ -380,6 +380,7 @@ run_row()
 {
 	local name topo tw f filter want_rc want_msg bound
 	local n=$2 out rc why='' t0 dt re skip prog=notif_contract fixture=notif.
+	local file ns0 line
 	local -a env_args=() args=()
 
 	IFS='|' read -r name topo tw f filter want_rc bound want_msg <<<"$1"
@@ -401,19 +402,34 @@ run_row()
 
 	defer_scope_push
 	zc_contract_reset
-	if ! "topo_${topo}_setup" >/dev/null 2>&1 || ! tweak "$tw"; then
+	file=$(mktemp "${TMPDIR:-/tmp}/zc-selftest.XXXXXX") || return 1
+	defer rm -f "$file"
+	ns0=${#NS_LIST[@]}
+	if ! "topo_${topo}_setup" >"$file" 2>&1 || ! tweak "$tw" >>"$file" 2>&1
+	then
+		echo "# $name: setup of $topo with $tw failed:"
+		while IFS= read -r line; do
+			echo "#   $line"
+		done <"$file"
 		defer_scope_pop
 		echo "not ok $n $name # setup of $topo with $tw failed"
 		return 1
 	fi
+	# Bounded: timeout ends the program and its process group at the
+	# row's bound; what it left in other groups is killed before its
+	# output is read.
 	t0=$(now_ds)
-	out=$(ip netns exec "$ZC_TX_NS" env "${env_args[@]}" \
-	      "$bindir/$prog" "${args[@]}" 2>&1)
+	timeout -k 5 "$bound" ip netns exec "$ZC_TX_NS" env "${env_args[@]}" \
+		"$bindir/$prog" "${args[@]}" </dev/null >"$file" 2>&1
 	rc=$?
 	dt=$(($(now_ds) - t0))
+	zc_netns_kill "${NS_LIST[@]:ns0}"
+	out=$(<"$file")
 	defer_scope_pop
 
-	if [ "$rc" -ne "$want_rc" ]; then
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && [ "$dt" -ge $((bound * 10)) ]; then
+		why="timed out: still running after $bound s, expected exit status $want_rc"
+	elif [ "$rc" -ne "$want_rc" ]; then
 		why="exit status $rc, expected $want_rc"
 	elif [ "$dt" -gt $((bound * 10)) ]; then
 		why="took $((dt / 10)).$((dt % 10)) s, more than $bound s"
