@@ -36,6 +36,7 @@ CASES=(
 	sigint_between_topologies
 	timeout_reports_cases_not_run
 	killed_program_reported
+	exit_status_disagrees
 	setup_failure_fails_its_cases
 	missing_tool_skips
 	netns_eperm_skips
@@ -48,7 +49,8 @@ STOP_BOUND=30		# seconds a runner may take to stop after a signal
 # A kselftest_harness-like program: fixture "fake", the four variants,
 # tests first/blocks/last; -V and -r as the harness.  FAKE_HANG=CASE
 # blocks in CASE (on a fifo nobody writes; only in topology FAKE_HANG_IN
-# if set), FAKE_DIE=CASE SIGKILLs itself.
+# if set), FAKE_DIE=CASE SIGKILLs itself, FAKE_EXIT=N exits N after its
+# results.
 write_fake()
 {
 	cat >"$1" <<'EOF'
@@ -85,6 +87,7 @@ for c in "${cases[@]}"; do
 		echo "ok $n $c"
 	fi
 done
+[ -z "${ZC_TOPO:-}" ] || rc=${FAKE_EXIT:-$rc}
 exit $rc
 EOF
 	chmod +x "$1"
@@ -298,6 +301,21 @@ case_killed_program_reported()
 		"^        not ok 3 fake.ip4_tcp.last # fake killed by SIGKILL$" \
 		"ok 12 fake.ip6_udp.last # SKIP not run: fake was killed by SIGKILL" \
 		"^2 passed, 1 failed, 9 skipped$"
+}
+
+# Every case reported ok, then an exit status that says otherwise: the
+# last result fails, so that the totals count result lines.
+case_exit_status_disagrees()
+{
+	local st
+
+	for st in 3 1; do
+		run_suite "exit$st" FAKE_EXIT="$st" -- -t lo
+		expect "exit$st" 1 \
+			"^        not ok 12 fake.ip6_udp.last # reported PASS, then fake exited with status $st, not its results' status$" \
+			"^    not ok 1 fake # fake.ip6_udp.last: reported PASS, then fake exited with status $st" \
+			"^11 passed, 1 failed, 0 skipped$" || return 1
+	done
 }
 
 case_setup_failure_fails_its_cases()
