@@ -57,6 +57,7 @@ Usage: $0 [-l] [-t TOPO[,TOPO...]] [-T PROG[,PROG...]] [-k] [-h] [-- ARGS...]
   -t TOPO   run only these topologies (default: $DEFAULT_TOPOS)
   -T PROG   run only these test programs (default: all in $BIN_DIR)
   -k        keep the namespaces of a topology where something failed
+            (not phys: its ports always go back to the host)
   -h        this help
   ARGS      passed to every test program (kselftest harness filters,
             e.g. -t TEST or -r FIXTURE.VARIANT.TEST)
@@ -532,12 +533,17 @@ all_programs()
 }
 
 # Delete the topology's namespaces, or with -k after a failure keep them
-# (their processes are killed all the same).
+# (their processes are killed all the same).  Never phys: keeping its
+# namespaces would keep the host's ports in them.
 topology_cleanup()
 {
 	local failed=$1 ns del=''
 
 	if [ "$KEEP" -eq 1 ] && [ "$failed" -eq 1 ] &&
+	   [ "${#TOPO_NS[@]}" -gt 0 ] && [ "$CUR_TOPO" = phys ]; then
+		ktap_print_msg "-k: not keeping the namespaces of phys: its ports always go back to the host"
+		defer_scope_pop
+	elif [ "$KEEP" -eq 1 ] && [ "$failed" -eq 1 ] &&
 	   [ "${#TOPO_NS[@]}" -gt 0 ]; then
 		zc_netns_kill "${TOPO_NS[@]}"
 		defer_scope_discard

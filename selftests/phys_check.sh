@@ -13,8 +13,9 @@
 #
 # Rows: runs (a full run passes, expecting COPIED on the veth stand-in),
 # refuses (ports holding addresses, no ZC_PHYS_FORCE: refused, untouched),
-# failed_setup (a bad LOCAL_V4 after the move), interrupted (SIGINT to
-# the runner's process group, as Ctrl-C sends, while the test runs).
+# failed_setup (a bad LOCAL_V4 after the move), keep_refused (the same
+# with -k: the ports go back all the same), interrupted (SIGINT to the
+# runner's process group, as Ctrl-C sends, while the test runs).
 # Output is KTAP; exit 0 when every row behaved, 1 if not, 4 not root.
 set -u
 
@@ -72,13 +73,14 @@ snapshot()
 
 # The runner inside the play-host, with the phys variables; two variants
 # are enough to send and receive through the ports (the suite's own run
-# covers the rest).  RUN_PREFIX: a command it runs under.
-RUN_PREFIX=()
+# covers the rest).  RUN_PREFIX: a command it runs under; RUN_OPTS:
+# options of run_tests.sh.
+RUN_PREFIX=() RUN_OPTS=()
 runner()
 {
 	"${RUN_PREFIX[@]}" env NETIF=zcA REMOTE_TYPE=netns REMOTE_NETIF=zcB \
 		ZC_PHYS_HOST_NS="$HOST" "$@" \
-		"$top/run_tests.sh" -t phys -T notif_contract -- \
+		"$top/run_tests.sh" "${RUN_OPTS[@]}" -t phys -T notif_contract -- \
 		-v ip4_udp -v ip6_tcp
 }
 
@@ -138,6 +140,15 @@ run_row()
 		grep -q 'setup failed' <<<"$out" ||
 			why="${why:-no setup failure reported}"
 		;;
+	keep_refused)
+		RUN_OPTS=(-k)
+		bounded "$file" ZC_PHYS_FORCE=yes LOCAL_V4=bogus
+		RUN_OPTS=()
+		out=$OUT rc=$RC
+		[ "$rc" -eq 1 ] || why="exit $rc, expected 1"
+		grep -q 'not keeping the namespaces of phys' <<<"$out" ||
+			why="${why:--k: no word that phys is not kept}"
+		;;
 	interrupted)
 		# Job control: the runner gets a process group of its own
 		# and, unlike a background job of a script, its SIGINT.
@@ -187,7 +198,7 @@ run_row()
 	return 1
 }
 
-rows=(runs refuses failed_setup interrupted)
+rows=(runs refuses failed_setup keep_refused interrupted)
 [ $# -eq 0 ] || rows=("$@")
 echo "KTAP version 1"
 echo "1..${#rows[@]}"
