@@ -74,14 +74,23 @@ groups=" ${*:-build run} "
 # check includes lint and fuzz.
 [[ $groups != *" check "* ]] || groups+="lint fuzz "
 
-missing=() missing_build=()
-while read -r group pr pkg _; do
-	[[ -n $group && $group != \#* ]] || continue
-	[[ $groups == *" $group "* ]] || continue
-	probe "$pr" && continue
-	[[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
-	[ "$group" != build ] || missing_build+=("$pkg")
-done <<<"$deps"
+# find_missing: the packages of the selected groups whose probe fails, in
+# missing (and those of the build group in missing_build).
+find_missing()
+{
+	local group pr pkg
+
+	missing=() missing_build=()
+	while read -r group pr pkg _; do
+		[[ -n $group && $group != \#* ]] || continue
+		[[ $groups == *" $group "* ]] || continue
+		probe "$pr" && continue
+		[[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
+		[ "$group" != build ] || missing_build+=("$pkg")
+	done <<<"$deps"
+}
+
+find_missing
 [ "${#missing[@]}" -gt 0 ] || exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
@@ -91,9 +100,11 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
 	if ! "${apt[@]}" install --no-install-recommends "${missing[@]}" >&2; then
 		"${apt[@]}" update >&2 &&
 		"${apt[@]}" install --no-install-recommends "${missing[@]}" >&2 ||
-			exit 1
+			echo "# deps: apt-get install failed" >&2
 	fi
-	exit 0
+	# What is still missing decides, whatever apt-get said.
+	find_missing
+	[ "${#missing[@]}" -gt 0 ] || exit 0
 fi
 
 echo "# deps: missing: ${missing[*]}" >&2
