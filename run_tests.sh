@@ -675,7 +675,8 @@ main()
 	parse_args "$@"
 	supervise "$ZC_DIR/${BASH_SOURCE[0]##*/}" "$@"
 	trap on_exit EXIT
-	defer rm -rf "$ZC_TMP"
+	# ZC_TMP is the supervisor's: it removes it after this process, which
+	# may still be told of a signal through it until then.
 	mkfifo "$ZC_TMP/done" && exec {DONE_FD}<>"$ZC_TMP/done" || exit 1
 	check_environment
 	if [ "$IS_ROOT" -eq 1 ] && [ -z "$SKIP_ALL" ] &&
