@@ -10,11 +10,12 @@
 # prog_list_cases ARRAY TIMEOUT CMD...: store in ARRAY the names
 # (fixture.variant.test) of the cases CMD plans.  CMD runs without a
 # topology in its environment, so every case skips at once with "no
-# topology".  Returns 1 with the reason in PROG_LIST_ERR.
+# topology".  Returns 1 with the reason in PROG_LIST_ERR, and the last
+# line CMD wrote on stderr (kept in $ZC_TMP/list.err when ZC_TMP is set).
 prog_list_cases()
 {
 	local -n _cases=$1
-	local timeout=$2 out line plan=-1 rc var
+	local timeout=$2 out line plan=-1 rc var err=/dev/null last=''
 	local re='^(not )?ok [0-9]+ ([^#]*[^# ])( +#.*)?$'
 	local -a unset_env=()
 	shift 2
@@ -24,8 +25,10 @@ prog_list_cases()
 	for var in $ZC_CONTRACT_VARS; do
 		unset_env+=(-u "$var")
 	done
-	out=$(env "${unset_env[@]}" timeout -k 2 "$timeout" "$@" 2>/dev/null)
+	[ -z "${ZC_TMP:-}" ] || err=$ZC_TMP/list.err
+	out=$(env "${unset_env[@]}" timeout -k 2 "$timeout" "$@" 2>"$err")
 	rc=$?
+	[ "$err" = /dev/null ] || last=$(tail -n 1 "$err")
 	while IFS= read -r line; do
 		if [ "$plan" -lt 0 ] && [[ $line =~ ^1\.\.([0-9]+) ]]; then
 			plan=${BASH_REMATCH[1]}
@@ -42,6 +45,7 @@ prog_list_cases()
 	else
 		return 0
 	fi
+	PROG_LIST_ERR+=${last:+": $last"}
 	return 1
 }
 
