@@ -406,15 +406,18 @@ program_all()
 	PROG_WHY=$why
 }
 
-# Wait (bounded) for the relay's line on DONE_FD: the program's output
-# ended.  A signal does not cut the wait short.
+# wait_relay PID: wait (bounded) for relay PID's line on DONE_FD, its pid:
+# the program's output ended.  The line of an earlier relay that was given
+# up on (written after its wait expired) is read and dropped.  A signal
+# does not cut the wait short.
 wait_relay()
 {
-	local deadline=$(($(timestamp_ms) + DRAIN_TIMEOUT * 1000)) left
+	local deadline=$(($(timestamp_ms) + DRAIN_TIMEOUT * 1000)) left token
 
 	while left=$((deadline - $(timestamp_ms))); [ "$left" -gt 0 ]; do
 		read -r -t "$((left / 1000)).$(printf '%03d' $((left % 1000)))" \
-			-u "$DONE_FD" _ && return 0
+			-u "$DONE_FD" token || continue
+		[ "$token" != "$1" ] || return 0
 	done
 	return 1
 }
@@ -425,7 +428,7 @@ wait_relay()
 run_program()
 {
 	local prog=$1 rc start ms relay relay_start cur_v cur_why rest_v rest_why
-	local status
+	local status err
 	local f0=$KTAP_CNT_FAIL p0=$KTAP_CNT_PASS s0=$KTAP_CNT_SKIP
 	local fifo=$ZC_TMP/output state=$ZC_TMP/state
 	local -a cmd=() filter cases
@@ -444,9 +447,12 @@ run_program()
 	[ -z "$STDBUF" ] || cmd+=(stdbuf -oL)
 	cmd+=("$BIN_DIR/$prog" "${filter[@]}" "${HARNESS_ARGS[@]}")
 
-	ktap_subtest_begin "$prog"
 	rm -f "$fifo" "$state" "$state.tail"
-	mkfifo "$fifo" || return 1
+	if ! err=$(mkfifo "$fifo" 2>&1); then
+		program_all "$prog" fail "cannot run it: ${err:-mkfifo $fifo failed}"
+		return
+	fi
+	ktap_subtest_begin "$prog"
 	prog_relay "$state" "$DONE_FD" "$_ZC_SUPERVISOR" <"$fifo" &
 	relay=$!
 	relay_start=$(proc_start_time "$relay")
@@ -465,7 +471,7 @@ run_program()
 	PROG_PID='' PROG_START=''
 	# Test processes left behind in their own process groups.
 	zc_netns_kill "${TOPO_NS[@]}"
-	if ! wait_relay; then
+	if ! wait_relay "$relay"; then
 		ktap_print_msg "$prog: a leftover process holds its output"
 		proc_kill KILL "$relay" "$relay_start"
 	fi

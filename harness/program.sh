@@ -68,8 +68,8 @@ _relay_print()
 # last result line, and what follows it, are held back until the next
 # case starts: at end of file they go to STATE.tail, for
 # prog_report_missing to print once the program's exit status is known.
-# At end of file write what it saw to STATE, then a line to DONE_FD.
-# STATE holds:
+# At end of file write what it saw to STATE, then its pid ($BASHPID) as a
+# line to DONE_FD.  STATE holds:
 #   pass fail skip xfail xpass results plan last_number
 #   the case running when the output ended (RUN line without a result)
 #   "case: reason" of the first failure
@@ -169,7 +169,7 @@ prog_relay()
 	printf '%s\n' "$pass $fail $skip $xfail $xpass $results $plan $last" \
 		"$current" "$first_fail" "$first_skip" "${names[@]}" \
 		>"$state" 2>/dev/null
-	echo "done" 2>/dev/null 1>&"$done_fd"
+	echo "$BASHPID" 2>/dev/null 1>&"$done_fd"
 }
 
 # prog_report_missing STATE PROG STATUS CURRENT_VERDICT CURRENT_WHY
