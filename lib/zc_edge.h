@@ -69,16 +69,18 @@ static inline bool zc_hold_load(struct __test_metadata *_metadata,
 				const struct zc_topo *topo,
 				struct zc_hold_topo *h)
 {
+	/* The last four: what zc_hold_release() reads itself. */
 	static const char *const names[] = {
 		"ZC_SINK_DST4", "ZC_SINK_DST6", "ZC_HOLD_DST4", "ZC_HOLD_DST6",
 		"ZC_HOLD_DEV", "ZC_FWD_NS", "ZC_FWD_HOLD_DEV",
-		"ZC_FWD_HOLD_TOS", "ZC_SLOW_TOS",
+		"ZC_FWD_HOLD_TOS", "ZC_SLOW_TOS", "ZC_HOLD_PLUG_SIZE",
+		"ZC_HOLD_RATE", "ZC_HOLD_BURST", "ZC_HOLD_LIMIT",
 	};
-	const char *v[9];
+	const char *v[ARRAY_SIZE(names)];
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < 9; i++) {
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		v[i] = zc_getenv(names[i], NULL);
 		if (!v[i])
 			SKIP(return false, "topology %s has no %s (run in topology hold)",
@@ -130,9 +132,18 @@ static inline bool zc_edge_setup(struct __test_metadata *_metadata,
 static inline void zc_edge_teardown(struct __test_metadata *_metadata,
 				    struct zc_edge *e)
 {
+	int ret;
+
 	if (e->held) {
-		zc_hold_release(NULL, e->h.hold_dev);
-		zc_hold_release(e->h.fwd_ns, e->h.fwd_hold_dev);
+		ret = zc_hold_release(NULL, e->h.hold_dev);
+		if (ret)
+			TH_LOG("%s: teardown: releasing the hold %s: %s",
+			       e->label, e->h.hold_dev, strerror(-ret));
+		ret = zc_hold_release(e->h.fwd_ns, e->h.fwd_hold_dev);
+		if (ret)
+			TH_LOG("%s: teardown: releasing the hold %s in netns %s: %s",
+			       e->label, e->h.fwd_hold_dev, e->h.fwd_ns,
+			       strerror(-ret));
 	}
 	zc_test_restore(_metadata, false);
 }

@@ -41,7 +41,12 @@ static struct mnl_socket *nl_open(const char *netns, int bus, int *err)
 		*err = fd;
 		return NULL;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* The only bound on the wait for a reply. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
+		*err = -errno;
+		close(fd);
+		return NULL;
+	}
 	nl = mnl_socket_fdopen(fd);
 	if (!nl) {
 		*err = -errno;

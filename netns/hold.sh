@@ -24,14 +24,16 @@
 #          COPIED at local delivery)
 #
 # Holds.  A hold is a device whose root qdisc is `tbf` (handle 1:) at
-# 48 bit/s with a 1600 byte bucket; its child at 1:1 is `pfifo` (handle
-# 10:).  At its head waits a plug: of two 1400-byte datagrams sent to
-# 203.0.113.2 (routed through the hold in its namespace), the bucket pays
-# at most one, and the other waits at least 200 s for its tokens, with
-# whatever is queued behind it.  A test releases what a hold keeps by
-# replacing the child with a new pfifo and plugging it again
+# ZC_HOLD_RATE (48 bit/s) with a bucket of ZC_HOLD_BURST (1600 bytes); its
+# child at 1:1 is `pfifo` (handle 10:) of ZC_HOLD_LIMIT (4096) packets.
+# At its head waits a plug: of two datagrams of ZC_HOLD_PLUG_SIZE (1400
+# bytes) sent to ZC_HOLD_DST4 (routed through the hold in its namespace),
+# the bucket pays at most one, and the other waits at least 200 s for its
+# tokens, with whatever is queued behind it.  A test releases what a hold
+# keeps by replacing the child with a new pfifo and plugging it again
 # (zc_hold_release()): the held packets are freed (dropped: a zero-copy
-# completion), and the hold goes on holding.
+# completion), and the hold goes on holding.  The values in parentheses
+# are set in topo_hold_env only: lib/zc_hold.c reads them from there.
 
 topo_hold_desc()
 {
@@ -52,7 +54,8 @@ topo_hold_env()
 	export ZC_DROP_NS='' ZC_DROP_DEV='' ZC_FWD_NS="${2:-}" ZC_SYNC=no
 	export ZC_SINK_DST4=198.51.100.2 ZC_SINK_DST6=2001:db8:2::2
 	export ZC_HOLD_DST4=203.0.113.2 ZC_HOLD_DST6=2001:db8:4::2
-	export ZC_HOLD_DEV=ifb1
+	export ZC_HOLD_DEV=ifb1 ZC_HOLD_PLUG_SIZE=1400 ZC_HOLD_RATE=48
+	export ZC_HOLD_BURST=1600 ZC_HOLD_LIMIT=4096
 	export ZC_FWD_HOLD_DEV=ifbh ZC_FWD_HOLD_TOS=0x20 ZC_SLOW_TOS=0x40
 }
 
@@ -60,16 +63,19 @@ topo_hold_env()
 _hold_add()
 {
 	tc -n "$1" qdisc replace dev "$2" root handle 1: \
-		tbf rate 48bit burst 1600 limit 100000 &&
-	tc -n "$1" qdisc replace dev "$2" parent 1:1 handle 10: pfifo limit 4096
+		tbf rate "${ZC_HOLD_RATE}bit" burst "$ZC_HOLD_BURST" \
+		limit 100000 &&
+	tc -n "$1" qdisc replace dev "$2" parent 1:1 handle 10: pfifo \
+		limit "$ZC_HOLD_LIMIT"
 }
 
-# _hold_plug NS: plug the hold that routes 203.0.113.2 in NS (bash's
+# _hold_plug NS: plug the hold that routes ZC_HOLD_DST4 in NS (bash's
 # /dev/udp: no other tool).
 _hold_plug()
 {
 	ip netns exec "$1" bash -c "for i in 1 2; do
-		printf '%1400s' '' >/dev/udp/203.0.113.2/9 || exit; done"
+		printf '%${ZC_HOLD_PLUG_SIZE}s' '' \
+			>/dev/udp/$ZC_HOLD_DST4/9 || exit; done"
 }
 
 # _tos_filters NS DEV ATTACH TOS ARG...: u32 filters at ATTACH ("1:" or

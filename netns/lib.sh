@@ -58,6 +58,10 @@
 #                   sent through it until the test releases it (root tbf
 #                   1: with a plug at its head, child pfifo at 1:1; see
 #                   netns/hold.sh and lib/zc_hold.h)
+#   ZC_HOLD_PLUG_SIZE  how every hold is made, for lib/zc_hold.c to
+#   ZC_HOLD_RATE    make it again: the plug datagrams' size (bytes, sent
+#   ZC_HOLD_BURST   to ZC_HOLD_DST4), the root tbf's rate (bit/s) and
+#   ZC_HOLD_LIMIT   bucket (bytes), the child pfifo's limit (packets)
 #   ZC_FWD_HOLD_DEV a hold in ZC_FWD_NS, and the IPv4 TOS / IPv6 traffic
 #   ZC_FWD_HOLD_TOS class (e.g. 0x20) of the packets towards ZC_DST4/6
 #                   that the forwarder redirects to it: held after they
@@ -79,6 +83,7 @@ ZC_CONTRACT_VARS="ZC_TOPO ZC_TX_NS ZC_RX_NS ZC_FWD_NS ZC_DROP_NS ZC_DROP_DEV
 ZC_SYNC ZC_SRC4 ZC_SRC6 ZC_DST4 ZC_DST6 ZC_DEV ZC_PEER_DEV ZC_EXPECT ZC_PROTOS
 ZC_FIX_VERSION ZC_FIX_COMMIT ZC_TBF_RATE ZC_TBF_BURST ZC_TBF_LIMIT
 ZC_SINK_DST4 ZC_SINK_DST6 ZC_HOLD_DST4 ZC_HOLD_DST6 ZC_HOLD_DEV
+ZC_HOLD_PLUG_SIZE ZC_HOLD_RATE ZC_HOLD_BURST ZC_HOLD_LIMIT
 ZC_FWD_HOLD_DEV ZC_FWD_HOLD_TOS ZC_SLOW_TOS"
 
 # kselftest exit codes, as net/lib.sh names them.
