@@ -152,19 +152,40 @@ static int open_socket(const struct zc_stream_spec *spec,
 static bool tcp_settled(int fd, const struct zc_stream_spec *spec,
 			struct zc_stream_result *r)
 {
+	int64_t deadline = zc_now_ms() + spec->wait.max_ms;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
 	long held;
 	char c;
 	int ret;
 
-	ret = poll(&pfd, 1, spec->wait.max_ms);
-	if (ret <= 0 || recv(fd, &c, 1, MSG_DONTWAIT) != 0) {
+	do {
+		ret = poll(&pfd, 1, zc_left_ms(deadline));
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0) {
+		stop(r, -errno, "poll for the receiver's FIN: %s",
+		     strerror(errno));
+		return false;
+	}
+	if (!ret) {
 		snprintf(r->barrier_why, sizeof(r->barrier_why),
 			 "the receiver's FIN did not arrive within %d ms",
 			 spec->wait.max_ms);
 		return false;
 	}
+	n = recv(fd, &c, 1, MSG_DONTWAIT);
+	if (n) {
+		snprintf(r->barrier_why, sizeof(r->barrier_why),
+			 "expected the receiver's FIN, recv() returned %s",
+			 n > 0 ? "data" : strerror(errno));
+		return false;
+	}
 	held = zc_outq(fd);
+	if (held < 0) {
+		stop(r, held, "SIOCOUTQ after the receiver's FIN: %s",
+		     strerror(-held));
+		return false;
+	}
 	if (held) {
 		snprintf(r->barrier_why, sizeof(r->barrier_why),
 			 "%ld bytes unacknowledged after the receiver's FIN",
@@ -176,17 +197,28 @@ static bool tcp_settled(int fd, const struct zc_stream_spec *spec,
 
 /*
  * Establish that every send completed before the first read of the error
- * queue, so that what is read is the queue as the kernel built it.
+ * queue, so that what is read is the queue as the kernel built it.  A
+ * receiver that failed stops the experiment (@r->why); what the path
+ * cannot tell leaves the barrier not held (@r->barrier_why).
  */
 static bool barrier(int fd, const struct zc_stream_spec *spec,
 		    struct zc_stream_result *r, struct zc_peer *peer,
 		    uint64_t sent)
 {
+	bool dgram = spec->type == SOCK_DGRAM;
+	const char *unit = dgram ? "datagrams" : "bytes";
+	unsigned long long want, got;
+	char bad[80] = "";
 	long held;
 
 	if (spec->topo->sync) {
 		/* Each send freed its skbs before returning. */
 		held = zc_outq(fd);
+		if (held < 0) {
+			stop(r, held, "SIOCOUTQ after the last send: %s",
+			     strerror(-held));
+			return false;
+		}
 		if (held)
 			snprintf(r->barrier_why, sizeof(r->barrier_why),
 				 "SIOCOUTQ %ld after the last send: the path completed asynchronously",
@@ -201,20 +233,37 @@ static bool barrier(int fd, const struct zc_stream_spec *spec,
 	/* Local delivery copies the data before it queues it to the
 	 * receiving socket, and the copy completes the id.
 	 */
-	if (spec->type == SOCK_STREAM && shutdown(fd, SHUT_WR)) {
-		snprintf(r->barrier_why, sizeof(r->barrier_why),
-			 "shutdown: %s", strerror(errno));
+	if (!dgram && shutdown(fd, SHUT_WR)) {
+		stop(r, -errno, "shutdown before the receiver's result: %s",
+		     strerror(errno));
 		return false;
 	}
 	finish_peer(spec, r, peer);
-	if (r->peer_ret || r->rx.err || r->rx.bad ||
-	    (spec->type == SOCK_DGRAM ? r->rx.datagrams != spec->sends :
-					r->rx.bytes != sent)) {
-		snprintf(r->barrier_why, sizeof(r->barrier_why),
-			 "the receiver did not get everything");
+	want = dgram ? spec->sends : sent;
+	got = dgram ? r->rx.datagrams : r->rx.bytes;
+	if (r->peer_ret) {
+		stop(r, r->peer_ret, "no result from the receiver, which expected %llu %s: %s; it %s",
+		     want, unit, strerror(-r->peer_ret), r->peer_status);
 		return false;
 	}
-	return spec->type == SOCK_DGRAM || tcp_settled(fd, spec, r);
+	if (r->rx.err || r->rx.bad) {
+		if (r->rx.bad)
+			snprintf(bad, sizeof(bad),
+				 ", %u not as sent (the first at %s %lld)",
+				 r->rx.bad, dgram ? "datagram" : "offset",
+				 (long long)r->rx.first_bad);
+		stop(r, r->rx.err ? -r->rx.err : -EBADMSG,
+		     "the receiver got %llu of %llu %s%s: %s; it %s",
+		     got, want, unit, bad,
+		     r->rx.why[0] ? r->rx.why : "no error", r->peer_status);
+		return false;
+	}
+	if (got != want) {
+		snprintf(r->barrier_why, sizeof(r->barrier_why),
+			 "the receiver got %llu of %llu %s", got, want, unit);
+		return false;
+	}
+	return dgram || tcp_settled(fd, spec, r);
 }
 
 /* Append to a bounded string; what does not fit is cut. */
@@ -256,8 +305,9 @@ static void read_notifications(int fd, const struct zc_stream_spec *spec,
 			       struct zc_stream_result *r,
 			       struct zc_sender *s, struct zc_peer *peer)
 {
-	struct zc_notif *log = NULL;
-	int first = 0;
+	struct zc_notif *log;
+	uint64_t entries;
+	int first;
 
 	if (!spec->barrier) {
 		r->wait_ret = zc_errq_wait(fd, &s->q, s->t, &spec->wait);
@@ -265,17 +315,28 @@ static void read_notifications(int fd, const struct zc_stream_spec *spec,
 	}
 	r->barrier_held = barrier(fd, spec, r, peer, s->bytes);
 	log = calloc(spec->sends + 1, sizeof(*log));
-	if (log)
-		zc_errq_log(&s->q, log, spec->sends + 1);
+	if (!log) {
+		stop(r, -ENOMEM, "log of %u notifications", spec->sends + 1);
+		return;
+	}
+	zc_errq_log(&s->q, log, spec->sends + 1);
 	first = zc_errq_drain(fd, &s->q, s->t);
-	r->wait_ret = first < 0 ? first :
-		      zc_errq_wait(fd, &s->q, s->t, &spec->wait);
-	if (r->barrier_held && (first < 0 || s->q.log_len > (size_t)first)) {
+	entries = s->q.entries;
+	if (first < 0) {
+		r->wait_ret = first;
+		stop(r, first, "reading the error queue after the barrier: %s%s%s",
+		     strerror(-first), s->q.why[0] ? ": " : "", s->q.why);
+	} else {
+		r->wait_ret = zc_errq_wait(fd, &s->q, s->t, &spec->wait);
+	}
+	if (r->barrier_held && s->q.entries > entries) {
 		r->barrier_held = false;
 		snprintf(r->barrier_why, sizeof(r->barrier_why),
-			 "notifications still arrived after the barrier");
+			 "%llu error-queue entries arrived after the first read past the barrier, %llu up to it",
+			 (unsigned long long)(s->q.entries - entries),
+			 (unsigned long long)entries);
 	}
-	if (r->barrier_held && log)
+	if (r->barrier_held)
 		count_unmerged(r, log, s->q.log_len);
 	free(log);
 }
@@ -309,7 +370,7 @@ static void summarise(struct zc_stream_result *r, const struct zc_sender *s,
 	r->wait_cpu_ms = s->q.wait_cpu_ms;
 }
 
-static void send_all(int fd, const struct zc_stream_spec *spec,
+static void send_all(const struct zc_stream_spec *spec,
 		     struct zc_stream_result *r, struct zc_sender *s,
 		     const char *buf)
 {
@@ -378,7 +439,7 @@ int zc_stream_run(const struct zc_stream_spec *spec,
 
 	zc_sender_init(&s, fd, spec->family, spec->type, &t,
 		       spec->barrier ? 0 : spec->drain_every, &spec->wait);
-	send_all(fd, spec, r, &s, buf);
+	send_all(spec, r, &s, buf);
 	if (!r->err && spec->tcp_repair) {
 		/* Nothing will acknowledge: free the data by aborting. */
 		r->unsent = zc_unsent(fd);
