@@ -39,33 +39,42 @@ void zc_errq_log(struct zc_errq *q, struct zc_notif *log, size_t cap)
 	q->log_len = 0;
 }
 
+/*
+ * As zc_tracker_format() does: a range that does not fit is dropped with
+ * those after it, and "..." follows the last range that leaves room for
+ * it, so that no range is ever cut in half.
+ */
 const char *zc_errq_format_log(const struct zc_errq *q, char *buf,
 			       size_t len)
 {
-	size_t i, pos = 0;
-	int n;
+	size_t i, n, pos = 0, safe = 0;
+	char s[40];
 
 	if (!len)
 		return buf;
-	buf[0] = '\0';
 	for (i = 0; i < q->log_len; i++) {
 		const struct zc_notif *e = &q->log[i];
 
 		if (e->lo == e->hi)
-			n = snprintf(buf + pos, len - pos, "%s[%u]%s",
-				     i ? " " : "", e->lo,
-				     e->copied ? "(copied)" : "");
+			snprintf(s, sizeof(s), "%s[%u]%s", i ? " " : "",
+				 e->lo, e->copied ? "(copied)" : "");
 		else
-			n = snprintf(buf + pos, len - pos, "%s[%u,%u]%s",
-				     i ? " " : "", e->lo, e->hi,
-				     e->copied ? "(copied)" : "");
-		if (n < 0 || (size_t)n >= len - pos) {
-			if (len > 4)
-				strcpy(buf + len - 4, "...");
+			snprintf(s, sizeof(s), "%s[%u,%u]%s", i ? " " : "",
+				 e->lo, e->hi, e->copied ? "(copied)" : "");
+		n = strlen(s);
+		if (pos + n >= len) {
+			pos = safe;
+			n = len - 1 - pos < 3 ? len - 1 - pos : 3;
+			memcpy(buf + pos, "...", n);
+			pos += n;
 			break;
 		}
+		memcpy(buf + pos, s, n);
 		pos += n;
+		if (pos + 4 <= len)
+			safe = pos;
 	}
+	buf[pos] = '\0';
 	return buf;
 }
 
@@ -318,8 +327,14 @@ static int wait_for(int fd, struct zc_errq *q, struct zc_tracker *t,
 			break;
 		if (zc_now_ms() >= end) {
 			held = zc_outq(fd);
-			note(q, "%llu ids still missing after %d ms in all; the kernel holds %ld bytes of the socket (SIOCOUTQ)",
-			     (unsigned long long)missing, w->max_ms, held);
+			if (held < 0)
+				note(q, "%llu ids still missing after %d ms in all; SIOCOUTQ failed: %s",
+				     (unsigned long long)missing, w->max_ms,
+				     strerror(-held));
+			else
+				note(q, "%llu ids still missing after %d ms in all; the kernel holds %ld bytes of the socket (SIOCOUTQ)",
+				     (unsigned long long)missing, w->max_ms,
+				     held);
 			ret = -ETIMEDOUT;
 			break;
 		}
@@ -328,10 +343,16 @@ static int wait_for(int fd, struct zc_errq *q, struct zc_tracker *t,
 			 * may yet complete: keep waiting, up to the bound.
 			 */
 			held = zc_outq(fd);
-			if (held <= 0) {
-				note(q, "%llu ids still missing and no notification for %d ms, with no data of the socket left in the kernel (SIOCOUTQ %ld): notifications lost",
+			if (held < 0) {
+				note(q, "%llu ids still missing and no notification for %d ms; SIOCOUTQ, which says whether the kernel still holds data of the socket, failed: %s",
 				     (unsigned long long)missing, w->quiet_ms,
-				     held);
+				     strerror(-held));
+				ret = held;
+				break;
+			}
+			if (!held) {
+				note(q, "%llu ids still missing and no notification for %d ms, with no data of the socket left in the kernel (SIOCOUTQ 0): notifications lost",
+				     (unsigned long long)missing, w->quiet_ms);
 				ret = -ETIMEDOUT;
 				break;
 			}

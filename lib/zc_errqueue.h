@@ -75,8 +75,8 @@ void zc_errq_log(struct zc_errq *q, struct zc_notif *log, size_t cap);
 
 /**
  * zc_errq_format_log() - the notifications zc_errq_log() kept, in the order
- * they were read, as "[1] [3,4] [0](copied)" into @buf (always terminated,
- * cut with "..." when too long).
+ * they were read, as "[1] [3,4] [0](copied)" into @buf (always terminated;
+ * when too long, cut after a whole range and ended with "...").
  *
  * Return: @buf.
  */
@@ -146,7 +146,9 @@ int zc_errq_check(int fd, struct zc_errq *q, struct zc_tracker *t);
  * Return: 0 when nothing is missing; -ETIMEDOUT when ids are still
  * missing after @w->quiet_ms without a notification while the kernel held
  * no data of the socket, or after @w->max_ms in all (@q->why says which
- * and what was held); or an error of zc_errq_check() or epoll.
+ * and what was held); the -errno of SIOCOUTQ when it failed once a
+ * quiet period ended (@q->why says so); or an error of zc_errq_check()
+ * or epoll.
  */
 int zc_errq_wait(int fd, struct zc_errq *q, struct zc_tracker *t,
 		 const struct zc_wait *w);
