@@ -111,55 +111,6 @@ static int reject(struct zc_errq *q, const char *fmt, ...)
 	return -EPROTO;
 }
 
-int zc_errq_parse(struct zc_errq *q, struct msghdr *msg, struct zc_tracker *t)
-{
-	int level = q->family == AF_INET6 ? SOL_IPV6 : SOL_IP;
-	int type = q->family == AF_INET6 ? IPV6_RECVERR : IP_RECVERR;
-	struct sock_extended_err ee;
-	struct cmsghdr *cm;
-	bool copied;
-
-	q->entries++;
-	if (msg->msg_flags & MSG_CTRUNC)
-		return reject(q, "MSG_CTRUNC: control data truncated (%zu bytes of buffer)",
-			      (size_t)msg->msg_controllen);
-	cm = CMSG_FIRSTHDR(msg);
-	if (!cm)
-		return reject(q, "no control message on an error-queue entry");
-	if (cm->cmsg_level != level || cm->cmsg_type != type)
-		return reject(q, "cmsg level/type %d/%d, expected %d/%d for %s",
-			      cm->cmsg_level, cm->cmsg_type, level, type,
-			      q->family == AF_INET6 ? "AF_INET6" : "AF_INET");
-	if (cm->cmsg_len < CMSG_LEN(sizeof(ee)))
-		return reject(q, "cmsg_len %zu shorter than a sock_extended_err",
-			      (size_t)cm->cmsg_len);
-	/* The kernel never claims more than it wrote, but trusting a
-	 * cmsg_len past msg_controllen would read beyond the buffer.
-	 */
-	if (cm->cmsg_len > msg->msg_controllen)
-		return reject(q, "cmsg_len %zu beyond msg_controllen %zu",
-			      (size_t)cm->cmsg_len,
-			      (size_t)msg->msg_controllen);
-	memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
-	if (ee.ee_origin != SO_EE_ORIGIN_ZEROCOPY)
-		return reject(q, "ee_origin %u, expected SO_EE_ORIGIN_ZEROCOPY (%u)",
-			      ee.ee_origin, SO_EE_ORIGIN_ZEROCOPY);
-	if (ee.ee_errno != 0)
-		return reject(q, "ee_errno %u (%s), expected 0", ee.ee_errno,
-			      strerror(ee.ee_errno));
-	if (ee.ee_code & ~SO_EE_CODE_ZEROCOPY_COPIED)
-		return reject(q, "ee_code 0x%x has unknown bits", ee.ee_code);
-	if (CMSG_NXTHDR(msg, cm))
-		return reject(q, "more than one control message on an entry");
-
-	copied = ee.ee_code & SO_EE_CODE_ZEROCOPY_COPIED;
-	q->flags |= zc_tracker_complete(t, ee.ee_info, ee.ee_data, copied);
-	if (q->log_len < q->log_cap)
-		q->log[q->log_len++] = (struct zc_notif){
-			ee.ee_info, ee.ee_data, copied };
-	return 0;
-}
-
 int zc_errq_decode(int family, const struct msghdr *msg,
 		   struct zc_errq_entry *e, char *why, size_t len)
 {
@@ -169,6 +120,7 @@ int zc_errq_decode(int family, const struct msghdr *msg,
 	struct timespec ts[3];
 	struct cmsghdr *cm;
 	bool found = false;
+	size_t left;
 
 	memset(e, 0, sizeof(*e));
 	if (msg->msg_flags & MSG_CTRUNC) {
@@ -176,27 +128,58 @@ int zc_errq_decode(int family, const struct msghdr *msg,
 			 (size_t)msg->msg_controllen);
 		return -EPROTO;
 	}
-	for (cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm;
-	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
-		if (cm->cmsg_len > msg->msg_controllen) {
-			snprintf(why, len, "cmsg_len %zu beyond msg_controllen %zu",
+	cm = CMSG_FIRSTHDR((struct msghdr *)msg);
+	if (!cm) {
+		snprintf(why, len, "no control message on an error-queue entry");
+		return -EPROTO;
+	}
+	for (; cm; cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+		/*
+		 * The kernel never claims more than it wrote, but trusting
+		 * a cmsg_len past msg_controllen would read beyond the
+		 * buffer.  CMSG_NXTHDR() checks the length of the cmsg it
+		 * leaves, not (in glibc since 2.35) of the one it returns.
+		 */
+		left = (char *)msg->msg_control + msg->msg_controllen -
+		       (char *)cm;
+		if (cm->cmsg_len > left) {
+			snprintf(why, len, "cmsg_len %zu beyond msg_controllen %zu (%zu bytes left)",
 				 (size_t)cm->cmsg_len,
-				 (size_t)msg->msg_controllen);
+				 (size_t)msg->msg_controllen, left);
 			return -EPROTO;
 		}
 		if (cm->cmsg_level == SOL_SOCKET &&
-		    cm->cmsg_type == SO_TIMESTAMPING &&
-		    cm->cmsg_len >= CMSG_LEN(sizeof(ts))) {
+		    cm->cmsg_type == SO_TIMESTAMPING) {
+			if (e->has_ts) {
+				snprintf(why, len, "more than one SCM_TIMESTAMPING on an entry");
+				return -EPROTO;
+			}
+			if (cm->cmsg_len < CMSG_LEN(sizeof(ts))) {
+				snprintf(why, len, "SCM_TIMESTAMPING cmsg_len %zu shorter than three timespecs",
+					 (size_t)cm->cmsg_len);
+				return -EPROTO;
+			}
 			memcpy(ts, CMSG_DATA(cm), sizeof(ts));
 			e->has_ts = true;
-			e->ts_ns = ts[0].tv_sec * 1000000000LL + ts[0].tv_nsec;
+			/* Unsigned: a garbage stamp must not overflow. */
+			e->ts_ns = (int64_t)((uint64_t)ts[0].tv_sec * 1000000000ULL +
+					     (uint64_t)ts[0].tv_nsec);
 			continue;
 		}
-		if (cm->cmsg_level != level || cm->cmsg_type != type ||
-		    cm->cmsg_len < CMSG_LEN(sizeof(ee))) {
+		if (cm->cmsg_level != level || cm->cmsg_type != type) {
 			snprintf(why, len, "cmsg level/type %d/%d, expected %d/%d for %s",
 				 cm->cmsg_level, cm->cmsg_type, level, type,
 				 family == AF_INET6 ? "AF_INET6" : "AF_INET");
+			return -EPROTO;
+		}
+		if (found) {
+			snprintf(why, len, "more than one extended error (level/type %d/%d) on an entry",
+				 level, type);
+			return -EPROTO;
+		}
+		if (cm->cmsg_len < CMSG_LEN(sizeof(ee))) {
+			snprintf(why, len, "cmsg_len %zu shorter than a sock_extended_err",
+				 (size_t)cm->cmsg_len);
 			return -EPROTO;
 		}
 		memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
@@ -211,6 +194,37 @@ int zc_errq_decode(int family, const struct msghdr *msg,
 		snprintf(why, len, "no extended error on an error-queue entry");
 		return -EPROTO;
 	}
+	if (e->origin == SO_EE_ORIGIN_ZEROCOPY &&
+	    (e->code & ~SO_EE_CODE_ZEROCOPY_COPIED)) {
+		snprintf(why, len, "ee_code 0x%x has unknown bits", e->code);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int zc_errq_parse(struct zc_errq *q, struct msghdr *msg, struct zc_tracker *t)
+{
+	struct zc_errq_entry e;
+	char why[sizeof(q->why)];
+	bool copied;
+
+	q->entries++;
+	if (zc_errq_decode(q->family, msg, &e, why, sizeof(why)))
+		return reject(q, "%s", why);
+	if (e.origin != SO_EE_ORIGIN_ZEROCOPY)
+		return reject(q, "ee_origin %u, expected SO_EE_ORIGIN_ZEROCOPY (%u)",
+			      e.origin, SO_EE_ORIGIN_ZEROCOPY);
+	if (e.err != 0)
+		return reject(q, "ee_errno %u (%s), expected 0", e.err,
+			      strerror(e.err));
+	if (e.has_ts)
+		return reject(q, "more than one control message on an entry: SCM_TIMESTAMPING too");
+
+	copied = e.code & SO_EE_CODE_ZEROCOPY_COPIED;
+	q->flags |= zc_tracker_complete(t, e.info, e.data, copied);
+	if (q->log_len < q->log_cap)
+		q->log[q->log_len++] = (struct zc_notif){
+			e.info, e.data, copied };
 	return 0;
 }
 
