@@ -26,8 +26,9 @@
 #
 # The guests that run the suite run one topology, through VM_ENV.  An
 # installed kselftest tree is taken from VM_KSFT, else installed once.
-# KTAP on stdout; exit 0 when every case passed, 1 otherwise, 4 when qemu
-# is missing.
+# KTAP on stdout; exit 0 when no case failed, 1 otherwise, 4 when qemu
+# is missing or every case was skipped (no kernel to boot: the reason
+# shown).
 # shellcheck disable=SC2317 # the cases are called as "case_$name"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -73,6 +74,40 @@ has()
 expect()
 {
 	[ -n "$WHY" ] || WHY=$1
+}
+
+# no_kernel NAME: the tool could not get the kernel (no package, no
+# mirror, a broken apt-get); prints what it said.  The case then tested
+# nothing of the tool: a skip, its reason shown.
+no_kernel()
+{
+	local said
+
+	grep -qE '^not ok [0-9]+ .* # no kernel: ' "$out/$1.out" || return 1
+	said=$(tool_lines "$1" | grep -vE '^# vm: |updating|downloading' | tail -n 3 |
+		sed -E 's/^# (vm\[[^]]*\]: |  )//' | paste -sd ' ' -)
+	echo "${said:-the tool named no cause}"
+}
+
+# tool_lines NAME: the tool's own "# vm" lines of NAME's output, with the
+# indented lines that continue one ending in ':' (apt's words, say).
+tool_lines()
+{
+	awk '/^# vm(\[[^]]*\])?: / { print; more = /:$/; next }
+	     more && /^#   / { print; next }
+	     { more = 0 }' "$out/$1.out"
+}
+
+# show_tool NAME: what the tool itself said (its "# vm" lines, not the
+# guest's), so that a failure in a CI log explains itself.
+show_tool()
+{
+	local l
+
+	ktap_print_msg "$1: output in $out/$1.out; the tool said:"
+	tool_lines "$1" | head -n 20 | while IFS= read -r l; do
+		ktap_print_msg "  ${l#\# }"
+	done
 }
 
 # Nothing left: no qemu of ours, no scratch directory.
@@ -235,8 +270,12 @@ main()
 		if [ -z "$WHY" ]; then
 			ktap_print_msg "$c: exit $RC in ${SECS}s"
 			ktap_test_pass "$c"
+		elif nokernel=$(no_kernel "$c"); then
+			# Not the tool's fault: nothing to boot here.
+			show_tool "$c"
+			ktap_test_skip "$c" "no kernel $kernel to boot: $nokernel"
 		else
-			ktap_print_msg "$c: output in $out/$c.out"
+			show_tool "$c"
 			ktap_test_fail "$c" "$WHY"
 		fi
 	done
