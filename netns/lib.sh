@@ -410,6 +410,12 @@ zc_cleanup_stale()
 		[[ $tmp != */zc-run.* ]] || rm -rf "$tmp"
 		rm -f "$ZC_RUN_DIR/$id" "$ZC_RUN_DIR/sysctl-$id-"*
 	done
+	# A record being written by a run killed in zc_run_register.
+	for tmp in "$ZC_RUN_DIR"/.new-*; do
+		if [ -e "$tmp" ] && ! kill -0 "${tmp##*-}" 2>/dev/null; then
+			rm -f "$tmp"
+		fi
+	done
 }
 
 # zc_run_register [TMPDIR]: give this run an id, record its owner (this
@@ -418,7 +424,7 @@ zc_cleanup_stale()
 # to the bottom of the outermost defer scope: it runs last.  Idempotent.
 zc_run_register()
 {
-	local start
+	local start new
 
 	[ -z "$ZC_RUN_ID" ] || return 0
 	ZC_RUN_DIR=/run/zerocopy-selftests
@@ -427,12 +433,16 @@ zc_run_register()
 		mkdir -p "$ZC_RUN_DIR" || return 1
 	fi
 	start=$(proc_start_time "$$") || return 1
+	new=$ZC_RUN_DIR/.new-$$
+	echo "$$ $start ${1:-}" >|"$new" || return 1
 	while :; do
 		ZC_RUN_ID=$(mktemp -u XXXXXXXX)
-		# noclobber: two runs never share an id.
-		(set -C; echo "$$ $start ${1:-}" >"$ZC_RUN_DIR/$ZC_RUN_ID") \
-			2>/dev/null && break
+		# A record appears whole (another run's sweep must never read
+		# it empty and judge this run dead), and link(2) refuses an
+		# existing name: two runs never share an id.
+		ln "$new" "$ZC_RUN_DIR/$ZC_RUN_ID" 2>/dev/null && break
 	done
+	rm -f "$new"
 	# The test programs keep their state (sysctl journals) beside it.
 	export ZC_RUN_ID ZC_RUN_DIR
 	_defer_outermost zc_run_unregister
@@ -445,7 +455,9 @@ zc_run_unregister()
 {
 	rm -f "$ZC_RUN_DIR/sysctl-$ZC_RUN_ID-"*
 	if [ -n "$ZC_RUN_KEPT" ]; then
-		echo "kept $ZC_RUN_KEPT" >"$ZC_RUN_DIR/$ZC_RUN_ID"
+		# Replaced whole (rename(2)), never seen empty.
+		echo "kept $ZC_RUN_KEPT" >|"$ZC_RUN_DIR/.new-$$" &&
+			mv -f "$ZC_RUN_DIR/.new-$$" "$ZC_RUN_DIR/$ZC_RUN_ID"
 	else
 		rm -f "$ZC_RUN_DIR/$ZC_RUN_ID"
 	fi
