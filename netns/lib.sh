@@ -538,6 +538,11 @@ zc_link_add()
 	local ns=$1 dev=$2 kind=$3 reason=$4 err
 	shift 4
 
+	# Loaded on demand, ifb would also make ifb0 and ifb1 in the host's
+	# namespace (its numifbs parameter): load it first without them.
+	if [ "$kind" = ifb ] && [ ! -d /sys/module/ifb ]; then
+		modprobe -q ifb numifbs=0 2>/dev/null
+	fi
 	err=$(ip -n "$ns" link add "$dev" type "$kind" "$@" 2>&1) && return 0
 	case $err in
 	*"Unknown device type"* | *"not supported"*)
