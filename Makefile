@@ -35,7 +35,8 @@ LIB_SRCS := $(wildcard $(TOP)/lib/*.c)
 LIB_HDRS := $(wildcard $(TOP)/lib/*.h)
 
 CFLAGS ?= -O2 -g
-# libmnl: netlink for lib/zc_nl.c and lib/zc_diag.c (Debian libmnl-dev).
+# libmnl: netlink for lib/zc_nl.c, lib/zc_diag.c and the holds
+# (lib/zc_hold.c); Debian libmnl-dev.  Set once, for both builds below.
 LDLIBS += -lmnl
 # -Wno-clobbered: the upstream harness's TEST_F wrapper sets a local
 # between setjmp() and longjmp(); that header is not ours to fix.  At -O2
@@ -54,7 +55,6 @@ TEST_PROGS := run_tests.sh
 TEST_GEN_FILES := $(addprefix tests/,$(ZC_TESTS))
 TEST_FILES := settings config netns harness tests/topologies
 CFLAGS += $(ZC_CFLAGS) -I$(TOP)/..
-LDLIBS += -lmnl
 include ../lib.mk
 
 # After lib.mk, which sets OUTPUT (the source directory by default: the
@@ -91,8 +91,6 @@ KSFT_HDR := $(KSFT_INC)/kselftest_harness.h
 # kunit.py wants to live in a tools/testing/kunit directory.
 KUNIT := $(BUILD)/kunit/tools/testing/kunit/kunit.py
 override CFLAGS += $(ZC_CFLAGS) -D_GNU_SOURCE -I$(KSFT_INC)
-# libmnl: rtnetlink for the holds (lib/zc_hold.c).
-LDLIBS += -lmnl
 
 LIB_OBJS := $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(ZC_TESTS))
