@@ -26,7 +26,6 @@ topo_forward_env()
 	export ZC_DEV=veth0 ZC_EXPECT=zerocopy ZC_PROTOS=udp
 	export ZC_FIX_VERSION=6.17
 	export ZC_FIX_COMMIT='d2527ad3a9e1 ("net: preserve MSG_ZEROCOPY with forwarding")'
-	export ZC_DROP_NS="${2:-}" ZC_DROP_DEV=ifb0 ZC_FWD_NS="${2:-}" ZC_SYNC=no
 }
 
 topo_forward_setup()
@@ -34,7 +33,6 @@ topo_forward_setup()
 	local tx fwd
 
 	zc_need tc iproute2 || return
-	zc_need sysctl procps || return
 	setup_ns tx fwd || return
 	zc_link_add "$tx" veth0 veth "CONFIG_VETH missing (veth device)" \
 		peer name veth1 netns "$fwd" || return
@@ -47,7 +45,6 @@ topo_forward_setup()
 	tc -n "$fwd" qdisc replace dev ifb0 root noqueue || return
 	ip -n "$fwd" link set veth1 up || return
 	zc_link_up "$tx" veth0 || return
-	tc -n "$fwd" qdisc replace dev ifb0 root noqueue || return
 	zc_link_up "$fwd" veth1 ifb0 || return
 	ip -n "$tx" route add 198.51.100.0/24 via 192.0.2.2 || return
 	ip -n "$tx" -6 route add 2001:db8:3::/64 via 2001:db8:1::2 || return

@@ -93,6 +93,7 @@ _tos_filters()
 		u32 match u32 $((tos << 20)) 0x0fc00000 at 0 "$@"
 }
 
+# Devices live in the namespaces: removing those removes them.
 topo_hold_setup()
 {
 	local tx fwd rx dev ns
@@ -110,10 +111,8 @@ topo_hold_setup()
 
 	zc_link_add "$tx" veth0 veth "CONFIG_VETH missing (veth device)" \
 		peer name veth1 netns "$fwd" || return
-	defer ip -n "$tx" link del veth0
 	zc_link_add "$fwd" veth2 veth "CONFIG_VETH missing (veth device)" \
 		peer name veth3 netns "$rx" || return
-	defer ip -n "$fwd" link del veth2
 	zc_addr_add "$tx" veth0 192.0.2.1/26 2001:db8:1::1/64 || return
 	zc_addr_add "$fwd" veth1 192.0.2.2/26 2001:db8:1::2/64 || return
 	zc_addr_add "$fwd" veth2 192.0.2.65/26 2001:db8:5::1/64 || return
@@ -131,7 +130,6 @@ topo_hold_setup()
 	for dev in ifb0 ifb1; do
 		zc_link_add "$tx" "$dev" ifb "CONFIG_IFB missing (ifb device)" ||
 			return
-		defer ip -n "$tx" link del "$dev"
 	done
 	zc_addr_add "$tx" ifb0 198.51.100.1/24 2001:db8:2::1/64 || return
 	zc_addr_add "$tx" ifb1 203.0.113.1/24 2001:db8:4::1/64 || return
@@ -139,7 +137,6 @@ topo_hold_setup()
 	_hold_add "$tx" ifb1 || return
 
 	zc_link_add "$fwd" ifbh ifb "CONFIG_IFB missing (ifb device)" || return
-	defer ip -n "$fwd" link del ifbh
 	# An address only to plug the hold from fwd (below).
 	zc_addr_add "$fwd" ifbh 203.0.113.1/24 || return
 	_hold_add "$fwd" ifbh || return

@@ -17,7 +17,6 @@ topo_lo_env()
 	export ZC_SRC4=127.0.0.1 ZC_DST4=127.0.0.1 ZC_SRC6=::1 ZC_DST6=::1
 	export ZC_DEV=lo ZC_EXPECT=copied ZC_PROTOS="udp tcp"
 	export ZC_FIX_VERSION='' ZC_FIX_COMMIT=''
-	export ZC_DROP_NS='' ZC_DROP_DEV='' ZC_FWD_NS='' ZC_SYNC=no
 }
 
 topo_lo_setup()

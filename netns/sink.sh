@@ -25,7 +25,6 @@ topo_sink_env()
 	export ZC_SRC6=2001:db8:2::1 ZC_DST6=2001:db8:2::2
 	export ZC_DEV=ifb0 ZC_EXPECT=zerocopy ZC_PROTOS=udp
 	export ZC_FIX_VERSION='' ZC_FIX_COMMIT=''
-	export ZC_DROP_NS="${1:-}" ZC_DROP_DEV=ifb0 ZC_FWD_NS='' ZC_SYNC=yes
 }
 
 topo_sink_setup()

@@ -22,7 +22,6 @@ topo_veth_env()
 	export ZC_DEV=veth0 ZC_PEER_DEV=veth1 ZC_EXPECT=copied \
 		ZC_PROTOS="udp tcp"
 	export ZC_FIX_VERSION='' ZC_FIX_COMMIT=''
-	export ZC_DROP_NS='' ZC_DROP_DEV='' ZC_FWD_NS='' ZC_SYNC=no
 }
 
 # Devices live in the namespaces: removing those removes them.

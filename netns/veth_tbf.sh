@@ -43,6 +43,7 @@ _zc_qdisc_add()
 	return 1
 }
 
+# Devices and qdiscs live in the namespaces: removing those removes them.
 topo_veth_tbf_setup()
 {
 	local tx rx
@@ -53,12 +54,10 @@ topo_veth_tbf_setup()
 		net.ipv6.conf.default.disable_ipv6=1 || return
 	zc_link_add "$tx" veth0 veth "CONFIG_VETH missing (veth device)" \
 		peer name veth1 netns "$rx" || return
-	defer ip -n "$tx" link del veth0
 	topo_veth_tbf_env "$tx" "$rx"
 	_zc_qdisc_add "$tx" dev veth0 root handle 1: tbf \
 		rate "${ZC_TBF_RATE}bit" burst "$ZC_TBF_BURST" limit 1000000 ||
 		return
-	defer tc -n "$tx" qdisc del dev veth0 root
 	_zc_qdisc_add "$tx" dev veth0 parent 1:1 handle 10: pfifo \
 		limit "$ZC_TBF_LIMIT" || return
 	ip -n "$rx" link set veth1 up || return
