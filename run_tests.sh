@@ -219,12 +219,6 @@ worst_case_s()
 	echo "$total"
 }
 
-settings_timeout()
-{
-	sed -n 's/^timeout=\([0-9]\+\)[[:space:]]*$/\1/p' \
-		"$ZC_DIR/settings" 2>/dev/null | tail -n 1
-}
-
 list_all()
 {
 	local t p
@@ -244,7 +238,7 @@ list_all()
 	[ "${#ALL_PROGS[@]}" -gt 0 ] || echo "  (none: run make first)"
 	echo "timeout per program: ${TIMEOUT}s"
 	echo "worst case of a whole run: $(worst_case_s)s" \
-	     "(settings: timeout=$(settings_timeout))"
+	     "(settings: timeout=$(zc_settings_timeout "$ZC_DIR"))"
 }
 
 parse_args()

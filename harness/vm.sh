@@ -130,15 +130,6 @@ die()
 	exit "$EX_INFRA"
 }
 
-now_ms()
-{
-	local up
-
-	read -r up _ </proc/uptime
-	up=${up/./}
-	echo $((10#$up * 10))
-}
-
 # ---- kernels: Debian packages through a private apt configuration -------
 
 APT_OPTS=()
@@ -551,7 +542,7 @@ boot()
 	mkfifo "$RUN/console.fifo" || return 1
 	OUTCOME='' SUITE_RC='' BOOT_MS='' SUITE_MS='' SUITE_STARTED=0
 	GUEST_MISSING=''
-	t0=$(now_ms)
+	t0=$(timestamp_ms)
 	boot_deadline=$((t0 + VM_BOOT_TIMEOUT * 1000))
 	deadline=$((t0 + VM_TIMEOUT * 1000))
 	"${qemu[@]}" </dev/null >"$RUN/console.fifo" 2>"$RUN/qemu.err" &
@@ -561,7 +552,7 @@ boot()
 	exec {cfd}<"$RUN/console.fifo"
 	msg "boot $attempt: qemu $ACCEL, $VM_CPUS CPUs, ${VM_MEM} MB, no network; console in $RUN/console.log"
 	while :; do
-		st=$(now_ms)
+		st=$(timestamp_ms)
 		if [ -z "$BOOT_MS" ]; then
 			left=$((boot_deadline - st))
 		elif [ "$done_at" -gt 0 ]; then
@@ -596,7 +587,7 @@ boot()
 		printf '%s\n' "$line" >>"$RUN/console.log"
 		case $line in
 		"zc-vm: booted "*)
-			BOOT_MS=$(($(now_ms) - t0))
+			BOOT_MS=$(($(timestamp_ms) - t0))
 			msg "${line#zc-vm: } (${BOOT_MS} ms after qemu started)"
 			;;
 		"zc-vm: module "*)
@@ -622,7 +613,7 @@ boot()
 		esac
 		if [ -n "$SUITE_RC" ] && [ "$done_at" -eq 0 ]; then
 			in_suite=0
-			done_at=$(now_ms)
+			done_at=$(timestamp_ms)
 			SUITE_MS=$((done_at - t0 - ${BOOT_MS:-0}))
 		fi
 		[ "$rc" -eq 0 ] || break
@@ -933,7 +924,7 @@ main()
 		[[ ${!k} =~ ^[1-9][0-9]{0,5}$ ]] ||
 			{ echo "vm.sh: $k must be a positive number, not '${!k}'" >&2; exit 2; }
 	done
-	settings=$(sed -n 's/^timeout=\([0-9]\+\)[[:space:]]*$/\1/p' "$TOP/settings")
+	settings=$(zc_settings_timeout "$TOP")
 	: "${VM_TIMEOUT:=$((${settings:-900} + VM_BOOT_TIMEOUT))}"
 	[[ $VM_TIMEOUT =~ ^[1-9][0-9]{0,5}$ ]] ||
 		{ echo "vm.sh: VM_TIMEOUT must be a positive number, not '$VM_TIMEOUT'" >&2; exit 2; }

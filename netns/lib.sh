@@ -227,6 +227,15 @@ timestamp_ms()
 	echo $((10#$up * 10))
 }
 
+# zc_settings_timeout DIR: kselftest's bound for the whole suite, the
+# timeout= of DIR/settings (the last one, as its runner reads it); prints
+# nothing when there is none.
+zc_settings_timeout()
+{
+	sed -n 's/^timeout=\([0-9]\+\)[[:space:]]*$/\1/p' "$1/settings" \
+		2>/dev/null | tail -n 1
+}
+
 # loopy_wait PAUSE_CMD TIMEOUT_MS CMD [ARG...]: run CMD until it succeeds
 # (return 0, with its output) or TIMEOUT_MS has passed (return 1).
 # KSFT_MACHINE_SLOW=yes triples the deadline.

@@ -365,15 +365,6 @@ needs()
 	esac
 }
 
-# Elapsed time in tenths of a second, from a monotonic clock.
-now_ds()
-{
-	local up
-
-	read -r up _ </proc/uptime
-	echo $((10#${up%.*} * 10 + 10#${up#*.} / 10))
-}
-
 # run_row ROW N: build its topology, run it, judge it; print its result.
 # Return: 0 as expected, 1 not, 2 skipped.
 run_row()
@@ -418,11 +409,11 @@ run_row()
 	# Bounded: timeout ends the program and its process group at the
 	# row's bound; what it left in other groups is killed before its
 	# output is read.
-	t0=$(now_ds)
+	t0=$(timestamp_ms)
 	timeout -k 5 "$bound" ip netns exec "$ZC_TX_NS" env "${env_args[@]}" \
 		"$bindir/$prog" "${args[@]}" </dev/null >"$file" 2>&1
 	rc=$?
-	dt=$(($(now_ds) - t0))
+	dt=$((($(timestamp_ms) - t0) / 100))	# tenths of a second
 	zc_netns_kill "${NS_LIST[@]:ns0}"
 	out=$(<"$file")
 	defer_scope_pop
@@ -464,11 +455,11 @@ run_suite_fault()
 {
 	local f=$1 n=$2 out rc t0 dt first
 
-	t0=$(now_ds)
+	t0=$(timestamp_ms)
 	out=$(ZC_FAULT=$f LD_PRELOAD=$fault_lib ZC_BIN=$(dirname "$bin") \
 	      "$top/run_tests.sh" 2>&1)
 	rc=$?
-	dt=$(($(now_ds) - t0))
+	dt=$((($(timestamp_ms) - t0) / 100))	# tenths of a second
 	first=$(grep -v " sends, " <<<"$out" |
 		grep -m1 -E "never completed|unknown ids|duplicate ids|malformed|seen [0-9]+ COPIED|ee_errno|ee_origin|POLLERR|sk_err|out of order" |
 		sed 's/^ *# *//; s/^[^ ]*:[0-9]*:[a-z_]*://')
