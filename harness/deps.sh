@@ -5,6 +5,8 @@
 # one apt-get invocation (waiting for a dpkg lock held by someone else).
 #
 #   deps.sh [GROUP...]     default: build run
+#   deps.sh --missing GROUP...   print the missing packages, install
+#                                nothing (what a script skips for)
 #
 # Not root: prints the missing packages and the apt-get line.  Exits 1
 # only when the build itself cannot happen (a "build" dependency is
@@ -61,15 +63,16 @@ probe()
 		[ -f /usr/src/linux-source-6.12.tar.xz ]
 		;;
 	fuzzer)
-		local dir
-
-		dir=$(clang -print-runtime-dir 2>/dev/null) &&
-			compgen -G "$dir/libclang_rt.fuzzer-*.a" >/dev/null
+		# The runtime -fsanitize=fuzzer links on this machine.
+		[ -f "$(clang -print-file-name="libclang_rt.fuzzer-$(uname -m).a" \
+			2>/dev/null)" ]
 		;;
 	*) return 1 ;;
 	esac
 }
 
+only_list=0
+[ "${1:-}" != --missing ] || { only_list=1; shift; }
 groups=" ${*:-build run} "
 # check includes lint and fuzz.
 [[ $groups != *" check "* ]] || groups+="lint fuzz "
@@ -91,6 +94,10 @@ find_missing()
 }
 
 find_missing
+if [ "$only_list" -eq 1 ]; then
+	[ "${#missing[@]}" -eq 0 ] || echo "${missing[*]}"
+	exit 0
+fi
 [ "${#missing[@]}" -gt 0 ] || exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then

@@ -22,7 +22,6 @@ top=$(dirname "$here")
 out=${ZC_BUILD:-$top/build}/selftests/fuzz
 targets=(fuzz_errq fuzz_tracker)
 cc=clang
-runtime=libclang_rt.fuzzer-$(uname -m).a
 cflags=(-g -O1 "-fsanitize=fuzzer,address,undefined"
 	-fno-sanitize-recover=undefined
 	-Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -I"$top/lib")
@@ -61,12 +60,12 @@ diag()
 	sed 's/^/# /' "$1"
 }
 
-# clang and its runtime, installed as root; else the skip names them.
+# clang and its libFuzzer runtime, installed as root; else the skip
+# names them (deps.sh's probes decide, for both).
 "$top/harness/deps.sh" fuzz
-command -v "$cc" >/dev/null ||
-	skip_all "needs $cc (Debian package clang)"
-[ -f "$("$cc" -print-file-name="$runtime")" ] ||
-	skip_all "needs $runtime (Debian package libclang-rt-dev)"
+missing=$("$top/harness/deps.sh" --missing fuzz)
+[ -z "$missing" ] ||
+	skip_all "needs $cc and its libFuzzer runtime (Debian packages: $missing)"
 
 # The library, instrumented the same way as the targets.
 mkdir -p "$out/lib"
