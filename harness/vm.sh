@@ -84,6 +84,7 @@ PATH=$PATH:/usr/sbin:/sbin
 : "${VM_FAULT:=}" "${VM_APPEND:=}" "${VM_ENV:=}"
 RESULT_HDR="selftests: zerocopy: run_tests.sh"
 KEEP_LINES=20		# console lines shown for a guest that hung or died
+QEMU_STOP_BOUND=5	# seconds qemu may take to exit after SIGTERM
 
 # The modules the suite needs, loaded by the guest's init: "name  why".
 # A module the package does not have (nor has built in) is a feature that
@@ -619,10 +620,8 @@ boot()
 		[ "$rc" -eq 0 ] || break
 	done
 	exec {cfd}<&-
-	# Hung, or powering off late; a qemu that exited may be reaped already
-	# and its pid reused: the start time tells.
-	proc_kill KILL "$qpid" "$QEMU_START"
-	wait "$qpid" 2>/dev/null
+	# Hung, or powering off late.
+	qemu_stop "$qpid" "$QEMU_START"
 	QEMU_PID='' QEMU_START=''
 	rm -f "$RUN/console.fifo"
 	if [ -n "$SUITE_RC" ]; then
@@ -634,6 +633,26 @@ boot()
 			OUTCOME=died
 		fi
 	fi
+}
+
+# qemu_stop PID START: stop a guest's qemu that still runs: SIGTERM, and
+# SIGKILL if it is still there QEMU_STOP_BOUND s later (said); then reap
+# it.  A qemu that exited may be reaped already and its pid reused: the
+# start time tells.
+qemu_stop()
+{
+	local pid=$1 start=$2
+
+	if proc_kill TERM "$pid" "$start" &&
+	   ! proc_wait_gone "$QEMU_STOP_BOUND" "$pid" "$start"; then
+		msg "qemu (pid $pid) still running ${QEMU_STOP_BOUND}s after SIGTERM: SIGKILLed"
+		if ! proc_wait_gone "$QEMU_STOP_BOUND" "$pid" "$start"; then
+			msg "qemu (pid $pid) still running ${QEMU_STOP_BOUND}s after SIGKILL: not waiting for it"
+			return 1
+		fi
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
 }
 
 # A kernel's verdicts from the suite's KTAP: one TSV line per test case,
@@ -907,7 +926,7 @@ table()
 # shellcheck disable=SC2317 # the EXIT trap
 on_exit()
 {
-	[ -z "${QEMU_PID:-}" ] || proc_kill KILL "$QEMU_PID" "${QEMU_START:-}"
+	[ -z "${QEMU_PID:-}" ] || qemu_stop "$QEMU_PID" "${QEMU_START:-}"
 	[ -z "${RUN:-}" ] || rm -f "$RUN/console.fifo"
 	# This run's scratch directory only: another run may be making its
 	# own beside it.
