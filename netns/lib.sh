@@ -394,6 +394,21 @@ cleanup_all_ns()
 	cleanup_ns "${NS_LIST[@]}"
 }
 
+# _zc_fifos_release DIR: a process of a dead run may be blocked opening
+# one of the fifos in DIR (the relay of a program that was never
+# started): open each once for writing, without blocking, and close it;
+# that process then reads their end and exits.  Before DIR is removed:
+# after that, nothing could open them.
+_zc_fifos_release()
+{
+	local f fd
+
+	for f in "$1"/*; do
+		[ -p "$f" ] || continue
+		exec {fd}<>"$f" && exec {fd}>&-
+	done
+}
+
 # Remove the namespaces of runs that no longer exist, then their records
 # and temporary directories.  Names without a run record are stale too: a
 # run records itself before it creates any namespace and removes its
@@ -416,7 +431,10 @@ zc_cleanup_stale()
 		[ "$id" != "$ZC_RUN_ID" ] || continue
 		zc_run_alive "$id" && continue
 		read -r _ _ tmp 2>/dev/null <"$ZC_RUN_DIR/$id"
-		[[ $tmp != */zc-run.* ]] || rm -rf "$tmp"
+		if [[ $tmp == */zc-run.* ]]; then
+			_zc_fifos_release "$tmp"
+			rm -rf "$tmp"
+		fi
 		rm -f "$ZC_RUN_DIR/$id" "$ZC_RUN_DIR/sysctl-$id-"*
 	done
 	# A record being written by a run killed in zc_run_register.
