@@ -32,6 +32,7 @@ source "$here/ktap_check.sh"
 
 ACTIONS=(INT TERM KILLPROG KILLRUN)
 STOP_BOUND=30		# seconds the runner may take to stop after the action
+SILENT_BOUND=60		# seconds the runner may print nothing
 ROWS=()
 BAD=0
 
@@ -76,7 +77,7 @@ nothing_left()
 round()
 {
 	local n=$1 action=$2 line k=0 at=$((RANDOM % 150 + 3)) pid start
-	local done='' what='' id='' tmp='' rc found ktap=ok after hung=''
+	local done='' what='' id='' tmp='' rc found ktap=ok after hung='' silent=''
 	local out=$work/round$n.out
 
 	rm -f "$work/pipe" && mkfifo "$work/pipe"
@@ -84,7 +85,9 @@ round()
 	pid=$!
 	start=$(proc_start_time "$pid")
 	: >"$out"
-	while IFS= read -r -t 60 line; do
+	# A line at least every SILENT_BOUND s, else the runner is hung.
+	while IFS= read -r -t "$SILENT_BOUND" line ||
+	      { [ $? -le 128 ] || silent=1; false; }; do
 		printf '%s\n' "$line" >>"$out"
 		k=$((k + 1))
 		[[ -n $id || ! $line =~ ,\ run\ ([A-Za-z0-9]{8})$ ]] ||
@@ -125,7 +128,12 @@ round()
 	fi
 	wait "$pid" 2>/dev/null
 	rc=$?
-	[ -n "$done" ] || what="(run ended first at line $k)"
+	if [ -z "$done" ] && [ -n "$silent" ]; then
+		what="(silent for ${SILENT_BOUND}s after line $k)"
+		BAD=1
+	elif [ -z "$done" ]; then
+		what="(run ended first at line $k)"
+	fi
 
 	if [ "$action" = KILLRUN ]; then
 		# The next run removes what the dead one left.
@@ -144,22 +152,40 @@ round()
 		"$what" "$rc" "$ktap" "${found:-nothing}")")
 }
 
-# Two suites at once: both must pass, nothing may be left.
+# suite_wait NAME PID START DEADLINE_MS: wait for a suite until DEADLINE_MS
+# (timestamp_ms); still running then, it is SIGKILLed and said in HUNG.
+# Its status in RC.
+suite_wait()
+{
+	local left=$((($4 - $(timestamp_ms)) / 1000))
+
+	[ "$left" -ge 1 ] || left=1
+	proc_wait_gone "$left" "$2" "$3" ||
+		HUNG+="suite $1 still running after its worst case, ${WORST}s (killed) "
+	wait "$2" 2>/dev/null
+	RC=$?
+}
+
+# Two suites at once: both must pass within a run's worst case
+# (run_tests.sh -l), nothing may be left.
 concurrent()
 {
-	local a b rca rcb ida idb found
+	local a b as bs rca rcb ida idb found deadline
 
+	WORST=$("$runner" -l | sed -n 's/^worst case of a whole run: \([0-9]*\)s.*/\1/p')
+	WORST=${WORST:-1600} HUNG=''
+	deadline=$(($(timestamp_ms) + WORST * 1000))
 	"$runner" >"$work/a.out" 2>&1 &
-	a=$!
+	a=$! as=$(proc_start_time "$a")
 	"$runner" >"$work/b.out" 2>&1 &
-	b=$!
-	wait "$a"
-	rca=$?
-	wait "$b"
-	rcb=$?
+	b=$! bs=$(proc_start_time "$b")
+	suite_wait A "$a" "$as" "$deadline"
+	rca=$RC
+	suite_wait B "$b" "$bs" "$deadline"
+	rcb=$RC
 	ida=$(sed -n 's/.*, run \([A-Za-z0-9]\{8\}\)$/\1/p' "$work/a.out")
 	idb=$(sed -n 's/.*, run \([A-Za-z0-9]\{8\}\)$/\1/p' "$work/b.out")
-	found="$(leftovers "$ida" "")$(leftovers "$idb" "")"
+	found="$HUNG$(leftovers "$ida" "")$(leftovers "$idb" "")"
 	[ "$rca" -eq 0 ] && [ "$rcb" -eq 0 ] && [ -z "$found" ] || BAD=1
 	ROWS+=("$(printf '%2s  %-8s %-4s %-42s %-9s %-5s %s' "" "2 SUITES" "" \
 		"$(tail -n 1 "$work/a.out") | $(tail -n 1 "$work/b.out")" \
