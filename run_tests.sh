@@ -199,24 +199,54 @@ read_timeout()
 	[ "${KSFT_MACHINE_SLOW:-}" = yes ] && TIMEOUT=$((TIMEOUT * 3))
 }
 
+# topo_waits TOPO: "NAMESPACES DEVICES OTHER_S", the bounded waits of its
+# setup and cleanup (topo_<topo>_waits); 3 3 0 when it does not say.
+topo_waits()
+{
+	if declare -F "topo_$1_waits" >/dev/null; then
+		"topo_$1_waits"
+	else
+		echo 3 3 0
+	fi
+}
+
 # Upper bound in seconds of a whole run with the selected topologies and
-# programs: every wait in it is bounded.  Per topology: listing each
-# program's cases, setup (link waits of 3 s per device, at most 3 devices,
-# and ip commands), each program (its timeout, the grace before SIGKILL,
-# the drain of its output, the kill of what it left), removing at most 3
-# namespaces (2 bounded waits each); plus removing stale namespaces.
+# programs: every wait in it is bounded.  Per topology (topo_waits):
+# listing each program's cases, setup (ip commands, a link wait per
+# device), each program (its timeout, the grace before SIGKILL, the drain
+# of its output, the kill of what it left), removing its namespaces (2
+# bounded waits each), its other waits; the waits of netns/lib.sh triple
+# with KSFT_MACHINE_SLOW=yes.  Plus removing stale namespaces.
 worst_case_s()
 {
-	local setup=15 cleanup=$((3 * 2 * BUSYWAIT_TIMEOUT / 1000)) stale=10
+	local stale=10 ip_cmds=6 slow=1 ns devs other topo
 	local prog=$((TIMEOUT + KILL_GRACE + DRAIN_TIMEOUT + 2))
-	local list=$((LIST_TIMEOUT + 2)) topo total=$stale
+	local list=$((LIST_TIMEOUT + 2)) total=$stale
 	local -a progs
 
+	[ "${KSFT_MACHINE_SLOW:-}" != yes ] || slow=3
 	for topo in "${TOPOS[@]}"; do
 		topo_progs progs "$topo"
-		total=$((total + ${#progs[@]} * (list + prog) + setup + cleanup))
+		read -r ns devs other <<<"$(topo_waits "$topo")"
+		total=$((total + ${#progs[@]} * (list + prog) + ip_cmds +
+			 slow * ((devs * ZC_LINK_WAIT_MS +
+				  ns * 2 * BUSYWAIT_TIMEOUT) / 1000 + other)))
 	done
 	echo "$total"
+}
+
+# waits_check TOPO: say when its setup made more namespaces or waited for
+# more devices than topo_waits counts (the worst case would be
+# understated).
+waits_check()
+{
+	local ns devs
+
+	read -r ns devs _ <<<"$(topo_waits "$1")"
+	[ "$ZC_SETUP_NS" -gt "$ns" ] || [ "$ZC_SETUP_DEVS" -gt "$devs" ] ||
+		return 0
+	ktap_print_msg "worst case understated: $1 made $ZC_SETUP_NS namespaces" \
+		"and waited for $ZC_SETUP_DEVS devices, topo_$1_waits counts $ns and $devs"
 }
 
 list_all()
@@ -578,8 +608,10 @@ run_topology()
 	if [ -n "$SKIP_ALL" ]; then
 		rc=4 why=$SKIP_ALL
 	elif [ "$IS_ROOT" -eq 1 ]; then
+		ZC_SETUP_NS=0 ZC_SETUP_DEVS=0
 		ZC_NS_TAG=$topo "topo_${topo}_setup" 2>"$err"
 		rc=$?
+		waits_check "$topo"
 		TOPO_NS=("${NS_LIST[@]:ns0}")
 		while IFS= read -r line; do
 			[ -z "$line" ] || ktap_print_msg "setup: $line"

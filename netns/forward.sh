@@ -28,6 +28,13 @@ topo_forward_env()
 	export ZC_FIX_COMMIT='d2527ad3a9e1 ("net: preserve MSG_ZEROCOPY with forwarding")'
 }
 
+# For run_tests.sh's worst case: the namespaces the setup makes, the
+# devices zc_link_up waits for, other bounded waits (s).
+topo_forward_waits()
+{
+	echo 2 3 0
+}
+
 topo_forward_setup()
 {
 	local tx fwd

@@ -91,6 +91,10 @@ ZC_FWD_HOLD_DEV ZC_FWD_HOLD_TOS ZC_SLOW_TOS"
 ksft_pass=0 ksft_fail=1 ksft_skip=4
 
 : "${BUSYWAIT_TIMEOUT:=2000}"	# ms, cleanup_ns's wait for a namespace
+ZC_LINK_WAIT_MS=3000	# zc_link_up's wait for each device
+# What a topology's setup made and waited for: namespaces (setup_ns) and
+# devices (zc_link_up), which run_tests.sh's worst case counts.
+ZC_SETUP_NS=0 ZC_SETUP_DEVS=0
 
 NS_LIST=()		# namespaces setup_ns created and not yet removed
 ZC_RUN_ID=''		# this run's id, set by zc_run_register
@@ -535,6 +539,7 @@ setup_ns()
 	for var; do
 		name=zc-$ZC_RUN_ID-${ZC_NS_TAG:+$ZC_NS_TAG-}${var,,}-$(mktemp -u XXXXXX)
 		defer cleanup_ns "$name"
+		ZC_SETUP_NS=$((ZC_SETUP_NS + 1))
 		NS_LIST+=("$name")
 		err=$(ip netns add "$name" 2>&1)
 		rc=$?
@@ -613,12 +618,13 @@ zc_link_up()
 	local ns=$1 dev
 	shift
 
+	ZC_SETUP_DEVS=$((ZC_SETUP_DEVS + $#))
 	for dev; do
 		ip -n "$ns" link set dev "$dev" up || return 1
 	done
 	for dev; do
-		if ! busywait 3000 _zc_link_ready "$ns" "$dev"; then
-			echo "$dev in $ns not ready after 3s" >&2
+		if ! busywait "$ZC_LINK_WAIT_MS" _zc_link_ready "$ns" "$dev"; then
+			echo "$dev in $ns not ready after $((ZC_LINK_WAIT_MS / 1000))s" >&2
 			return 1
 		fi
 	done

@@ -183,6 +183,14 @@ _phys_take()
 	_phys_host ip link set dev "$dev" netns "$ns"
 }
 
+# For run_tests.sh's worst case: the namespaces the setup makes, the
+# devices zc_link_up waits for, other bounded waits (s): each port back,
+# 5 s for its IPv6 addresses (_phys_restore).
+topo_phys_waits()
+{
+	echo 2 2 10
+}
+
 topo_phys_setup()
 {
 	local tx rx dev why expect=zerocopy

@@ -24,6 +24,13 @@ topo_veth_env()
 	export ZC_FIX_VERSION='' ZC_FIX_COMMIT=''
 }
 
+# For run_tests.sh's worst case: the namespaces the setup makes, the
+# devices zc_link_up waits for, other bounded waits (s).
+topo_veth_waits()
+{
+	echo 2 2 0
+}
+
 # Devices live in the namespaces: removing those removes them.
 topo_veth_setup()
 {

@@ -411,6 +411,12 @@ case_settings_bounds_worst_case()
 		WHY="settings timeout=${settings:-none} is below the worst case of a run, ${worst}s: raise it"
 		return 1
 	fi
+	# Every default topology set up: none makes more namespaces or
+	# waits for more devices than the worst case counts.
+	run_suite worst -- -t lo,veth,sink,forward,veth_tbf,hold
+	line=$(grep -m1 'worst case understated' "$tmp/worst.out")
+	[ -z "$line" ] || { WHY=${line#*# }; return 1; }
+	[ "$RC" -eq 0 ] || { WHY="the run over every topology exited $RC"; return 1; }
 }
 
 # shellcheck disable=SC2317 # the EXIT trap
