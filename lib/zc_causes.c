@@ -1,21 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Planting the causes of copies: see zc_causes.h. */
-/*
- * unshare(), setns() and CLONE_NEWNET need _GNU_SOURCE, which
- * older kernel trees' lib.mk does not define.
- */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -33,29 +24,6 @@
 #define PACKET_IGNORE_OUTGOING 23
 #endif
 
-/* A socket in a namespace made for it: unshare, create, come back. */
-static int socket_in_new_netns(int domain, int type, int protocol)
-{
-	int self, fd;
-
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return -errno;
-	if (unshare(CLONE_NEWNET)) {
-		fd = -errno;
-		close(self);
-		return fd;
-	}
-	fd = socket(domain, type | SOCK_CLOEXEC, protocol);
-	if (fd < 0)
-		fd = -errno;
-	/* Not coming back would send the test's traffic from elsewhere. */
-	if (setns(self, CLONE_NEWNET))
-		abort();
-	close(self);
-	return fd;
-}
-
 int zc_tap_open(const char *netns, int type, unsigned int proto,
 		const char *dev, unsigned int flags)
 {
@@ -68,8 +36,14 @@ int zc_tap_open(const char *netns, int type, unsigned int proto,
 	};
 	int fd, one = 1, ret = 0;
 
+	/*
+	 * A new namespace has nothing but its own lo: neither a named
+	 * namespace nor a device of the caller's can be there.
+	 */
+	if ((flags & ZC_TAP_NEW_NETNS) && ((netns && *netns) || dev))
+		return -EINVAL;
 	if (flags & ZC_TAP_NEW_NETNS)
-		fd = socket_in_new_netns(AF_PACKET, type, htons(proto));
+		fd = zc_netns_socket_new(AF_PACKET, type, htons(proto));
 	else
 		fd = zc_netns_socket(netns, AF_PACKET, type, htons(proto));
 	if (fd < 0)
@@ -78,9 +52,11 @@ int zc_tap_open(const char *netns, int type, unsigned int proto,
 		struct zc_link l;
 
 		ret = zc_link_get(netns, 0, dev, &l);
-		sll.sll_ifindex = l.ifindex;
-		if (!ret && bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
-			ret = -errno;
+		if (!ret) {
+			sll.sll_ifindex = l.ifindex;
+			if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
+				ret = -errno;
+		}
 	}
 	if (!ret && (flags & ZC_TAP_IGNORE_OUTGOING) &&
 	    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,

@@ -19,7 +19,8 @@ enum {
 	ZC_TAP_IGNORE_OUTGOING	= 1 << 0, /* PACKET_IGNORE_OUTGOING */
 	ZC_TAP_DROP_FILTER	= 1 << 1, /* a BPF filter that drops all */
 	ZC_TAP_NEW_NETNS	= 1 << 2, /* in a new namespace of its own,
-					   * which lives as long as it */
+					   * which lives as long as it:
+					   * no @netns, no @dev */
 };
 
 /**
@@ -27,8 +28,9 @@ enum {
  * @proto (ETH_P_*, host order, 0 for none) in namespace @netns (NULL:
  * the caller's), bound to @dev if not NULL, with @flags (ZC_TAP_*)
  *
- * Return: the descriptor, or -errno (of socket(), bind(), setsockopt(),
- * unshare()).
+ * Return: the descriptor; -EINVAL for ZC_TAP_NEW_NETNS with @netns or
+ * @dev (the new namespace has neither); or -errno (of socket(), bind(),
+ * setsockopt(), unshare(), zc_link_get()).
  */
 int zc_tap_open(const char *netns, int type, unsigned int proto,
 		const char *dev, unsigned int flags);

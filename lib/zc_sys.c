@@ -149,6 +149,25 @@ int zc_netns_socket(const char *name, int domain, int type, int proto)
 	return ret;
 }
 
+int zc_netns_socket_new(int domain, int type, int proto)
+{
+	int self, fd;
+
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	if (unshare(CLONE_NEWNET)) {
+		fd = -errno;
+		close(self);
+		return fd;
+	}
+	fd = socket(domain, type | SOCK_CLOEXEC, proto);
+	if (fd < 0)
+		fd = -errno;
+	netns_pop(self);
+	return fd;
+}
+
 int zc_netns_is(const char *name)
 {
 	struct stat self, named;

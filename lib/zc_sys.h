@@ -67,6 +67,15 @@ int zc_netns_open(const char *name, const char *path, int flags);
 int zc_netns_socket(const char *name, int domain, int type, int proto);
 
 /**
+ * zc_netns_socket_new() - socket(@domain, @type | SOCK_CLOEXEC, @proto) in
+ * a new network namespace of its own (unshare(CLONE_NEWNET)), which lives
+ * as long as the socket; the caller's thread comes back to its namespace.
+ *
+ * Return: the descriptor, or -errno from open(), unshare() or socket().
+ */
+int zc_netns_socket_new(int domain, int type, int proto);
+
+/**
  * zc_netns_is() - whether the caller's network namespace is the named one,
  * /run/netns/@name.
  *
