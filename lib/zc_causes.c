@@ -17,6 +17,7 @@
 #include <linux/if_tun.h>
 
 #include "zc_causes.h"
+#include "zc_errqueue.h"
 #include "zc_net.h"
 #include "zc_sys.h"
 
@@ -153,32 +154,34 @@ int zc_tun_attach(int fd, bool attach)
 	return ioctl(fd, TUNSETQUEUE, &ifr) ? -errno : 0;
 }
 
-/* Read what the probe's error queue holds; 1 when both entries came. */
+/*
+ * Read what the probe's error queue holds; 1 when both entries came,
+ * -EPROTO when one could not be decoded (@out->why says why).
+ */
 static int probe_read(int fd, int family, struct zc_pmtu_probe *out)
 {
 	char control[CMSG_SPACE(sizeof(struct sock_extended_err)) +
 		     CMSG_SPACE(sizeof(struct sockaddr_in6))];
 	struct msghdr msg = { 0 };
-	struct sock_extended_err *ee;
-	struct cmsghdr *cm;
+	struct zc_errq_entry e;
 	uint8_t icmp = family == AF_INET6 ? SO_EE_ORIGIN_ICMP6 :
 					    SO_EE_ORIGIN_ICMP;
 
 	for (;;) {
 		msg.msg_control = control;
 		msg.msg_controllen = sizeof(control);
+		msg.msg_flags = 0;
 		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 			return errno == EAGAIN ? 0 : -errno;
-		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-			ee = (struct sock_extended_err *)CMSG_DATA(cm);
-			if (ee->ee_origin == SO_EE_ORIGIN_ZEROCOPY) {
-				out->completed = true;
-				out->copied = ee->ee_code &
-					      SO_EE_CODE_ZEROCOPY_COPIED;
-			} else if (ee->ee_origin == icmp) {
-				out->errno_seen = ee->ee_errno;
-				out->mtu = ee->ee_info;
-			}
+		if (zc_errq_decode(family, &msg, &e, out->why,
+				   sizeof(out->why)))
+			return -EPROTO;
+		if (e.origin == SO_EE_ORIGIN_ZEROCOPY) {
+			out->completed = true;
+			out->copied = e.code & SO_EE_CODE_ZEROCOPY_COPIED;
+		} else if (e.origin == icmp) {
+			out->errno_seen = e.err;
+			out->mtu = e.info;
 		}
 		if (out->completed && out->mtu)
 			return 1;

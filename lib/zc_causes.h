@@ -82,6 +82,7 @@ struct zc_pmtu_probe {
 	bool copied;		/* ... with SO_EE_CODE_ZEROCOPY_COPIED */
 	unsigned int mtu;	/* the MTU the ICMP error named, 0: none */
 	int errno_seen;		/* its ee_errno (EMSGSIZE) */
+	char why[128];		/* an entry that could not be decoded */
 };
 
 /**
@@ -93,7 +94,8 @@ struct zc_pmtu_probe {
  * path MTU.
  *
  * Return: 0 with @out filled when both came; -ETIMEDOUT when one did not
- * (@out says which did); -errno of a socket call.
+ * (@out says which did); -EPROTO when an error-queue entry could not be
+ * decoded (zc_errq_decode(): @out->why says why); -errno of a socket call.
  */
 int zc_pmtu_probe(int family, const char *dst, size_t size, int timeout_ms,
 		  struct zc_pmtu_probe *out);

@@ -721,8 +721,9 @@ TEST_F(copy, copies_after_path_mtu_learned)
 	ret = zc_pmtu_probe(variant->family, dst, BIG_SIZE,
 			    zc_slow_ms(ZC_MAX_MS), &probe);
 	ASSERT_EQ(0, ret)
-		TH_LOG("%s: probe of %u bytes: %s (notification %s, ICMP error %s)",
+		TH_LOG("%s: probe of %u bytes: %s%s%s (notification %s, ICMP error %s)",
 		       open_path.label, BIG_SIZE, strerror(-ret),
+		       probe.why[0] ? ": " : "", probe.why,
 		       probe.completed ? "came" : "missing",
 		       probe.mtu ? "came" : "missing");
 	ASSERT_EQ(EMSGSIZE, probe.errno_seen)
