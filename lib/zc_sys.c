@@ -176,7 +176,8 @@ int zc_netns_is(const char *name)
 	if (snprintf(path, sizeof(path), "/run/netns/%s", name) >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
-	if (stat("/proc/self/ns/net", &self) || stat(path, &named))
+	/* The thread's own: it may have setns()ed away from the process's. */
+	if (stat("/proc/thread-self/ns/net", &self) || stat(path, &named))
 		return -errno;
 	return self.st_dev == named.st_dev && self.st_ino == named.st_ino;
 }

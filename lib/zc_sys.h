@@ -76,8 +76,8 @@ int zc_netns_socket(const char *name, int domain, int type, int proto);
 int zc_netns_socket_new(int domain, int type, int proto);
 
 /**
- * zc_netns_is() - whether the caller's network namespace is the named one,
- * /run/netns/@name.
+ * zc_netns_is() - whether the calling thread's network namespace (which
+ * setns() changes for that thread only) is the named one, /run/netns/@name.
  *
  * Return: 1 if it is, 0 if not, -errno if either could not be read.
  */
