@@ -319,32 +319,17 @@ static int read_msg(struct zc_peer *p, void *msg, size_t len, int64_t deadline)
 	return 0;
 }
 
-/*
- * Wait until the child is gone, then reap it.  The child holds the only
- * write end of the pipe, so the pipe reaches end of file when it exits:
- * an exit notification that needs no pidfd (kernel 5.3, glibc 2.36).
- */
-static void reap(struct zc_peer *p, int timeout_ms)
+/* Wait until the child is gone (killed after @timeout_ms), reap it. */
+static int reap(struct zc_peer *p, int timeout_ms)
 {
-	int64_t deadline = zc_now_ms() + timeout_ms;
-	char buf[256];
-	ssize_t n;
+	int ret;
 
 	if (p->pid <= 0)
-		return;
-	for (;;) {
-		if (wait_readable(p->pipe, deadline)) {
-			kill(p->pid, SIGKILL);
-			break;
-		}
-		n = read(p->pipe, buf, sizeof(buf));
-		if (n == 0 || (n < 0 && errno != EINTR))
-			break;
-	}
-	if (waitpid(p->pid, &p->status, 0) < 0)
-		p->status = -1;
+		return 0;
+	ret = zc_child_reap(p->pid, p->pipe, timeout_ms, &p->status,
+			    p->wait_why, sizeof(p->wait_why));
 	p->pid = 0;
-	close(p->pipe);
+	return ret;
 }
 
 int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
@@ -389,15 +374,15 @@ int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
 int zc_peer_finish(struct zc_peer *p, struct zc_peer_result *r,
 		   int timeout_ms)
 {
-	int ret;
+	int ret, err;
 
 	memset(r, 0, sizeof(*r));
 	r->first_bad = -1;
 	if (p->pid <= 0)
 		return -ECHILD;
 	ret = read_msg(p, r, sizeof(*r), zc_now_ms() + timeout_ms);
-	reap(p, ret == -ETIMEDOUT ? 0 : timeout_ms);
-	return ret;
+	err = reap(p, ret == -ETIMEDOUT ? 0 : timeout_ms);
+	return ret ? ret : err;
 }
 
 void zc_peer_kill(struct zc_peer *p)
@@ -408,7 +393,9 @@ void zc_peer_kill(struct zc_peer *p)
 const char *zc_peer_describe_status(const struct zc_peer *p, char *buf,
 				    size_t len)
 {
-	if (p->status == -1)
+	if (p->status == -1 && p->wait_why[0])
+		snprintf(buf, len, "was not reaped: %s", p->wait_why);
+	else if (p->status == -1)
 		snprintf(buf, len, "still running");
 	else if (WIFEXITED(p->status))
 		snprintf(buf, len, "exited with status %d",

@@ -65,6 +65,7 @@ struct zc_peer {
 	int status;		/* wait status once reaped, -1 before */
 	char why[96];		/* what failed in the child before it was
 				 * ready, e.g. "setns(/run/netns/x)" */
+	char wait_why[96];	/* why it could not be reaped, if so */
 };
 
 /**
@@ -85,7 +86,8 @@ int zc_peer_start(struct zc_peer *p, const struct zc_peer_spec *spec,
  *
  * Return: 0 with @r filled (check r->err and the counts); -ETIMEDOUT when
  * no result came in time (the child is killed); -ECHILD when it exited
- * without a result (@p->status says how).
+ * without a result (@p->status says how); the -errno of zc_child_reap()
+ * when it could not be reaped (@p->wait_why says why).
  */
 int zc_peer_finish(struct zc_peer *p, struct zc_peer_result *r,
 		   int timeout_ms);
@@ -94,8 +96,8 @@ int zc_peer_finish(struct zc_peer *p, struct zc_peer_result *r,
 void zc_peer_kill(struct zc_peer *p);
 
 /**
- * zc_peer_describe_status() - "exited with status 3", "killed by signal 9"
- * or "still running" for @p->status, in @buf.
+ * zc_peer_describe_status() - "exited with status 3", "killed by signal 9",
+ * "was not reaped: <why>" or "still running" for @p->status, in @buf.
  */
 const char *zc_peer_describe_status(const struct zc_peer *p, char *buf,
 				    size_t len);

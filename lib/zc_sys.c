@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -21,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -498,6 +500,64 @@ pid_t zc_fork_piped(int *fd)
 	close(fds[1]);
 	*fd = fds[0];
 	return pid;
+}
+
+/* How long a child killed with SIGKILL may take to be gone. */
+#define KILL_WAIT_MS	5000
+
+int zc_child_reap(pid_t pid, int fd, int timeout_ms, int *status,
+		  char *why, size_t len)
+{
+	int64_t deadline = zc_now_ms() + timeout_ms;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	bool killed = false;
+	char buf[256];
+	int ret = 0;
+	pid_t got;
+	ssize_t n;
+
+	*status = -1;
+	/* The child holds the only write end: end of file, it is gone. */
+	for (;;) {
+		n = poll(&pfd, 1, zc_left_ms(deadline));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			snprintf(why, len, "waiting for child pid %d to exit: poll: %s",
+				 (int)pid, strerror(errno));
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (!n && killed) {
+			snprintf(why, len, "child pid %d still there %d ms after SIGKILL",
+				 (int)pid, zc_slow_ms(KILL_WAIT_MS));
+			close(fd);
+			return -ETIMEDOUT;
+		}
+		if (!n) {
+			kill(pid, SIGKILL);
+			killed = true;
+			deadline = zc_now_ms() + zc_slow_ms(KILL_WAIT_MS);
+			continue;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			break;
+	}
+	close(fd);
+	do {
+		got = waitpid(pid, status, 0);
+	} while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		*status = -1;
+		if (!ret) {
+			ret = -errno;
+			snprintf(why, len, "waitpid(child pid %d): %s",
+				 (int)pid, strerror(errno));
+		}
+	}
+	return ret;
 }
 
 const char *zc_getenv(const char *name, const char *fallback)

@@ -169,6 +169,20 @@ int zc_kmsg_read(int fd, const char *const *words, char *first, size_t len);
 pid_t zc_fork_piped(int *fd);
 
 /**
+ * zc_child_reap() - wait up to @timeout_ms for the child @pid of
+ * zc_fork_piped() to exit, kill it (SIGKILL) if it has not, and reap it.
+ * Its exit is end of file on @fd, the caller's read end of its pipe
+ * (what it still writes is read and dropped); @fd is closed.  The wait
+ * after SIGKILL is bounded too.  @status: its wait status (a killed
+ * child's says SIGKILL), or -1 when it was not reaped.
+ *
+ * Return: 0 when it was reaped; -ETIMEDOUT when it outlived SIGKILL;
+ * -errno of poll() or waitpid() (@why, @len: which child, what failed).
+ */
+int zc_child_reap(pid_t pid, int fd, int timeout_ms, int *status,
+		  char *why, size_t len);
+
+/**
  * zc_pin_cpu() - keep the calling thread on the CPU it runs on now, so
  * that everything it transmits is handed to one CPU's backlog (veth
  * delivers to the backlog of the transmitting CPU: two CPUs' backlogs

@@ -169,7 +169,7 @@ int zc_run_as(struct zc_as_user *u, int (*fn)(void *arg, void *out,
 	struct as_user_msg m = { 0 };
 	size_t got = 0, want = sizeof(m) + len;
 	char *buf;
-	int fd, ret;
+	int fd, ret, err;
 	ssize_t n;
 	pid_t pid;
 
@@ -210,17 +210,15 @@ int zc_run_as(struct zc_as_user *u, int (*fn)(void *arg, void *out,
 		got += n;
 		ret = 0;
 	}
-	if (ret)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &u->status, 0) < 0 && errno == EINTR)
-		;
-	close(fd);
-	if (!ret) {
+	/* With its result sent, the child exits: kill it only if not. */
+	err = zc_child_reap(pid, fd, ret ? 0 : zc_left_ms(deadline),
+			    &u->status, u->why, sizeof(u->why));
+	if (!ret && !err) {
 		memcpy(&m, buf, sizeof(m));
 		memcpy(out, buf + sizeof(m), len);
 		snprintf(u->why, sizeof(u->why), "%s", m.why);
 		ret = m.ret;
 	}
 	free(buf);
-	return ret;
+	return ret ? ret : err;
 }

@@ -64,7 +64,8 @@ struct zc_as_user {
  * Return: 0 when @fn ran and returned 0 (@out filled); the -errno that
  * @fn returned; -EPERM when the child could not become the user or kept a
  * capability (@u->why says which step); -ETIMEDOUT when it was killed;
- * -ECHILD when it died without a result (@u->status); -errno of pipe/fork.
+ * -ECHILD when it died without a result (@u->status); -errno of pipe/fork;
+ * the -errno of zc_child_reap() when it could not be reaped (@u->why).
  */
 int zc_run_as(struct zc_as_user *u, int (*fn)(void *arg, void *out,
 					       size_t len),
