@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,41 +142,63 @@ static int open_socket(const struct zc_stream_spec *spec,
 	return fd;
 }
 
+/* SO_RCVTIMEO of @fd: @ms from now (at least 1: 0 would be forever). */
+static int set_rcvtimeo(int fd, int ms)
+{
+	struct timeval tv = {
+		.tv_sec = ms / 1000,
+		.tv_usec = (ms % 1000) * 1000 + (ms ? 0 : 1),
+	};
+
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ?
+	       -errno : 0;
+}
+
 /*
  * TCP with a receiver: everything sent was received, and the receiver
- * closed.  Its FIN comes after its ACK of ours, so once it is readable,
- * nothing is left to acknowledge; recv() then takes the socket lock,
- * after the ACK's processing freed what it acknowledged.
+ * closed.  Its FIN comes after its ACK of ours, so once it is read,
+ * nothing is left to acknowledge; recv() takes the socket lock, after
+ * the ACK's processing freed what it acknowledged.  The wait is a
+ * blocking recv() bounded by SO_RCVTIMEO, not poll(): the unread
+ * notifications keep POLLERR raised, which would end a poll() at once.
  */
 static bool tcp_settled(int fd, const struct zc_stream_spec *spec,
 			struct zc_stream_result *r)
 {
-	int64_t deadline = zc_now_ms() + spec->wait.max_ms;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int64_t start = zc_now_ms(), deadline = start + spec->wait.max_ms;
+	int ret, err;
 	ssize_t n;
 	long held;
 	char c;
-	int ret;
 
 	do {
-		ret = poll(&pfd, 1, zc_left_ms(deadline));
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0) {
-		stop(r, -errno, "poll for the receiver's FIN: %s",
-		     strerror(errno));
+		ret = set_rcvtimeo(fd, zc_left_ms(deadline));
+		if (ret) {
+			stop(r, ret, "SO_RCVTIMEO for the wait for the receiver's FIN: %s",
+			     strerror(-ret));
+			return false;
+		}
+		n = recv(fd, &c, 1, 0);
+		err = errno;
+	} while (n < 0 && err == EINTR && zc_left_ms(deadline));
+	/* Back to the bound zc_socket() gave every receive. */
+	ret = set_rcvtimeo(fd, spec->wait.max_ms);
+	if (ret) {
+		stop(r, ret, "SO_RCVTIMEO back to %d ms after the receiver's FIN: %s",
+		     spec->wait.max_ms, strerror(-ret));
 		return false;
 	}
-	if (!ret) {
+	if (n > 0) {
 		snprintf(r->barrier_why, sizeof(r->barrier_why),
-			 "the receiver's FIN did not arrive within %d ms",
-			 spec->wait.max_ms);
+			 "waited for the receiver's FIN (recv() 0), saw data from it");
 		return false;
 	}
-	n = recv(fd, &c, 1, MSG_DONTWAIT);
-	if (n) {
+	if (n < 0) {
 		snprintf(r->barrier_why, sizeof(r->barrier_why),
-			 "expected the receiver's FIN, recv() returned %s",
-			 n > 0 ? "data" : strerror(errno));
+			 "waited %lld ms for the receiver's FIN (recv() 0), saw recv() fail: %s",
+			 (long long)(zc_now_ms() - start),
+			 err == EAGAIN || err == EWOULDBLOCK ?
+			 "timed out" : strerror(err));
 		return false;
 	}
 	held = zc_outq(fd);
@@ -188,7 +209,7 @@ static bool tcp_settled(int fd, const struct zc_stream_spec *spec,
 	}
 	if (held) {
 		snprintf(r->barrier_why, sizeof(r->barrier_why),
-			 "%ld bytes unacknowledged after the receiver's FIN",
+			 "expected every byte acknowledged (SIOCOUTQ 0) once the receiver's FIN came, saw %ld bytes unacknowledged",
 			 held);
 		return false;
 	}
