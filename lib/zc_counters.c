@@ -30,8 +30,12 @@ static int slurp(const char *netns, const char *path, char **out)
 	for (;;) {
 		if (cap - len < 4096) {
 			bigger = realloc(buf, cap * 2);
-			if (!bigger)
-				break;
+			if (!bigger) {
+				/* A file cut short would hide counters. */
+				close(fd);
+				free(buf);
+				return -ENOMEM;
+			}
 			buf = bigger;
 			cap *= 2;
 		}

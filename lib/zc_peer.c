@@ -127,7 +127,7 @@ static void recv_dgrams(int fd, const struct zc_peer_spec *spec,
 
 	seen = calloc(spec->datagrams ? spec->datagrams : 1, 1);
 	if (!seen) {
-		set_why(r, ENOMEM, "calloc");
+		set_why(r, ENOMEM, "out of memory for the record of datagrams seen");
 		return;
 	}
 	/* Every datagram arrived, intact or not: nothing more will. */

@@ -337,7 +337,8 @@ static void read_notifications(int fd, const struct zc_stream_spec *spec,
 	r->barrier_held = barrier(fd, spec, r, peer, s->bytes);
 	log = calloc(spec->sends + 1, sizeof(*log));
 	if (!log) {
-		stop(r, -ENOMEM, "log of %u notifications", spec->sends + 1);
+		stop(r, -ENOMEM, "out of memory for a log of %u notifications",
+		     spec->sends + 1);
 		return;
 	}
 	zc_errq_log(&s->q, log, spec->sends + 1);
@@ -441,12 +442,14 @@ int zc_stream_run(const struct zc_stream_spec *spec,
 	r->peer_ret = -ECHILD;
 
 	/* A stream send that the kernel splits takes an id per call. */
-	if (zc_tracker_init(&t, 0, (size_t)spec->sends * 2 + 16))
-		return stop(r, -ENOMEM, "tracker for %u sends", spec->sends);
+	ret = zc_tracker_init(&t, 0, (size_t)spec->sends * 2 + 16);
+	if (ret)
+		return stop(r, ret, "a tracker for %u sends: %s", spec->sends,
+			    ret == -ENOMEM ? "out of memory" : strerror(-ret));
 	buf = malloc((size_t)spec->sends * spec->size);
 	if (!buf) {
 		zc_tracker_free(&t);
-		return stop(r, -ENOMEM, "buffer of %u x %zu bytes",
+		return stop(r, -ENOMEM, "out of memory for a buffer of %u x %zu bytes",
 			    spec->sends, spec->size);
 	}
 	fill(buf, spec);

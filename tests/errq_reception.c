@@ -354,14 +354,15 @@ TEST_F_TIMEOUT(tstamp, separates_timestamps_from_completions, 60)
 	struct zc_errq q;
 	char control[256], why[256];
 	struct msghdr msg;
-	int fd;
+	int fd, ret;
 
 	fd = zc_edge_connect(_metadata, e, &peer, &ps, NULL);
 	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags,
 				sizeof(flags)))
 		TH_LOG("SO_TIMESTAMPING: %s", strerror(errno));
-	ASSERT_EQ(0, zc_tracker_init(&t, 0, TS_SENDS))
-		TH_LOG("%s: a tracker of %d ids", e->label, TS_SENDS);
+	ret = zc_tracker_init(&t, 0, TS_SENDS);
+	ASSERT_EQ(0, ret) TH_LOG("%s: a tracker of %d ids: %s", e->label,
+				 TS_SENDS, strerror(-ret));
 	zc_errq_init(&q, e->family);
 	for (i = 0; i < TS_SENDS; i++) {
 		if (tcp)

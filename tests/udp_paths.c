@@ -190,7 +190,9 @@ TEST_F(cork, gives_ids_to_zerocopy_appends)
 
 		fd = zc_edge_open(_metadata, e->family, SOCK_DGRAM,
 				  zc_edge_sink(e), 9);
-		ASSERT_EQ(0, zc_tracker_init(&t, 0, 4));
+		ret = zc_tracker_init(&t, 0, 4);
+		ASSERT_EQ(0, ret) TH_LOG("%s: a tracker of 4 ids: %s",
+					 e->label, strerror(-ret));
 		zc_errq_init(&q, e->family);
 		zc_errq_log(&q, log, ARRAY_SIZE(log));
 		ret = send_appends(fd, row, buf, sizeof(buf), &t);
