@@ -10,6 +10,8 @@
 #ifndef ZC_EDGE_H
 #define ZC_EDGE_H
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -61,9 +63,29 @@ struct zc_edge {
 };
 
 /*
+ * The TOS (IPv4) or traffic class (IPv6) in @v, as netns/hold.sh writes
+ * it ("0x20"): a whole number, 1 to 0xff, its ECN bits (0x03) clear, as
+ * the hold's filters ignore them; -1 for anything else.
+ */
+static inline int zc_edge_parse_tos(const char *v)
+{
+	unsigned long n;
+	char *end;
+
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	n = strtoul(v, &end, 0);
+	if (errno || *end || !n || n > 0xff || (n & 0x03))
+		return -1;
+	return n;
+}
+
+/*
  * zc_hold_load() - the hold topology's facts, or SKIP naming the variable
- * that is missing (returns false).  Both holds are released first: a
- * test killed before its teardown may have left packets in them.
+ * that is missing (returns false); a TOS that is not one fails.  Both
+ * holds are released first: a test killed before its teardown may have
+ * left packets in them.
  */
 static inline bool zc_hold_load(struct __test_metadata *_metadata,
 				const struct zc_topo *topo,
@@ -77,6 +99,7 @@ static inline bool zc_hold_load(struct __test_metadata *_metadata,
 		"ZC_HOLD_RATE", "ZC_HOLD_BURST", "ZC_HOLD_LIMIT",
 	};
 	const char *v[ARRAY_SIZE(names)];
+	int tos[2];
 	unsigned int i;
 	int ret;
 
@@ -86,9 +109,14 @@ static inline bool zc_hold_load(struct __test_metadata *_metadata,
 			SKIP(return false, "topology %s has no %s (run in topology hold)",
 			     topo->name, names[i]);
 	}
+	for (i = 0; i < 2; i++) {
+		tos[i] = zc_edge_parse_tos(v[7 + i]);
+		ASSERT_LE(0, tos[i])
+			TH_LOG("topology %s: %s=%s: expected a TOS, 1 to 0xff with the ECN bits (0x03) clear",
+			       topo->name, names[7 + i], v[7 + i]);
+	}
 	*h = (struct zc_hold_topo){
-		v[0], v[1], v[2], v[3], v[4], v[5], v[6],
-		(int)strtol(v[7], NULL, 0), (int)strtol(v[8], NULL, 0),
+		v[0], v[1], v[2], v[3], v[4], v[5], v[6], tos[0], tos[1],
 	};
 	/* -ENOENT: not a hold (any more); the test shows what follows. */
 	ret = zc_hold_release(NULL, h->hold_dev);
@@ -166,10 +194,14 @@ static inline bool zc_edge_sock_init(struct __test_metadata *_metadata,
 				     struct zc_edge_sock *s, int family,
 				     int type, bool hold)
 {
+	int ret;
+
 	s->fd = -1;
 	if (!zc_edge_setup(_metadata, &s->e, family, type, hold))
 		return false;
-	ASSERT_EQ(0, zc_tracker_init(&s->t, 0, ZC_EDGE_IDS));
+	ret = zc_tracker_init(&s->t, 0, ZC_EDGE_IDS);
+	ASSERT_EQ(0, ret) TH_LOG("%s: a tracker of %d ids: %s", s->e.label,
+				 ZC_EDGE_IDS, strerror(-ret));
 	zc_errq_init(&s->q, family);
 	zc_errq_log(&s->q, s->log, ZC_EDGE_IDS);
 	return true;
@@ -194,17 +226,11 @@ static inline void zc_edge_sock_teardown(struct __test_metadata *_metadata,
 	zc_edge_teardown(_metadata, &s->e);
 }
 
-/* Setups for ZC_EDGE_FIXTURE(): on the hold topology, or any path. */
+/* Setup for ZC_EDGE_FIXTURE(): on the hold topology. */
 static inline void zc_edge_setup_hold(struct __test_metadata *_metadata,
 				      struct zc_edge *e, int family, int type)
 {
 	zc_edge_setup(_metadata, e, family, type, true);
-}
-
-static inline void zc_edge_setup_path(struct __test_metadata *_metadata,
-				      struct zc_edge *e, int family, int type)
-{
-	zc_edge_setup(_metadata, e, family, type, false);
 }
 
 /*
@@ -295,7 +321,8 @@ static inline int zc_edge_socket(struct __test_metadata *_metadata,
 				  peer->port);
 	} else {
 		fd = zc_socket(e->family, e->type, zc_slow_ms(ZC_MAX_MS));
-		ASSERT_LE(0, fd) TH_LOG("socket: %s", strerror(-fd));
+		ASSERT_LE(0, fd) TH_LOG("%s: socket without SO_ZEROCOPY: %s",
+					e->label, strerror(-fd));
 		ret = zc_connect(fd, ip, peer->port);
 		ASSERT_EQ(0, ret) TH_LOG("%s: connect to %s port %u: %s",
 					 e->label, ip, peer->port,
@@ -303,7 +330,9 @@ static inline int zc_edge_socket(struct __test_metadata *_metadata,
 	}
 	if (e->type == SOCK_STREAM)
 		ASSERT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-					sizeof(one)));
+					sizeof(one)))
+			TH_LOG("%s: TCP_NODELAY: %s", e->label,
+			       strerror(errno));
 	return fd;
 }
 
