@@ -4,8 +4,9 @@
  * order, UDP paths, buffer reuse): include after zc_test.h.  The fixture
  * state they share (struct zc_edge: the topology, the facts of the hold
  * topology, a label), the variant rows, and asserting helpers to open a
- * zero-copy socket, to start the path's receiver and connect to it, and
- * to wait for notifications.
+ * zero-copy socket, to start the path's receiver, connect to it and
+ * collect its result.  The bounds of a wait for notifications are
+ * zc_test_wait()'s, as for every test.
  */
 #ifndef ZC_EDGE_H
 #define ZC_EDGE_H
@@ -361,15 +362,6 @@ static inline void zc_edge_finish(struct __test_metadata *_metadata,
 				 e->label, strerror(-ret),
 				 zc_peer_describe_status(peer, how,
 							 sizeof(how)));
-}
-
-/* The bounds of a wait for notifications, as notif_contract has them. */
-static inline struct zc_wait zc_edge_wait(void)
-{
-	return (struct zc_wait){
-		.quiet_ms = zc_slow_ms(ZC_QUIET_MS),
-		.max_ms = zc_slow_ms(ZC_MAX_MS),
-	};
 }
 
 /* ZC_EDGE_FIXTURE() of a zc_edge_sock on the hold topology. */

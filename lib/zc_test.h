@@ -233,6 +233,15 @@ static inline void zc_assert_flags(struct __test_metadata *_metadata,
 		       (unsigned long long)r->zerocopy, why);
 }
 
+/* The bounds of a wait for notifications, the suite's deadlines. */
+static inline struct zc_wait zc_test_wait(void)
+{
+	return (struct zc_wait){
+		.quiet_ms = zc_slow_ms(ZC_QUIET_MS),
+		.max_ms = zc_slow_ms(ZC_MAX_MS),
+	};
+}
+
 /* A spec with the suite's deadlines; the caller sets what it measures. */
 static inline struct zc_stream_spec zc_spec(const struct zc_topo *topo,
 					    int family, int type)
@@ -241,10 +250,7 @@ static inline struct zc_stream_spec zc_spec(const struct zc_topo *topo,
 		.topo = topo,
 		.family = family,
 		.type = type,
-		.wait = {
-			.quiet_ms = zc_slow_ms(ZC_QUIET_MS),
-			.max_ms = zc_slow_ms(ZC_MAX_MS),
-		},
+		.wait = zc_test_wait(),
 		.peer_ready_ms = zc_slow_ms(ZC_READY_MS),
 		.peer_idle_ms = zc_slow_ms(ZC_IDLE_MS),
 	};

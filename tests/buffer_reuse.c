@@ -102,7 +102,7 @@ TEST_F_TIMEOUT(reuse, keeps_bytes_after_completion, 60)
 		.size = size,
 	};
 	static struct zc_notif log[SENDS];
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	static struct ring r;
 	struct zc_peer_result rx;
 	unsigned int i, slot;
@@ -173,7 +173,7 @@ TEST_F_TIMEOUT(converse, shares_pages_until_completion, 60)
 	const bool tcp = e->type == SOCK_STREAM;
 	struct zc_peer_spec ps = { .bytes = SIZE, .datagrams = 1,
 				   .size = SIZE };
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	static char buf[SIZE];
 	struct zc_peer_result rx;
 	char seen[64];

@@ -56,7 +56,7 @@ static bool only(const struct zc_notif *n, bool held)
 TEST_F(reorder, closes_gaps_of_held_sends)
 {
 	struct zc_edge_sock *o = &self->s;
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	struct zc_addr held, sunk;
 	static char buf[SIZE];
 	char seen[256], gaps[ZC_LIST_LEN];
@@ -130,7 +130,7 @@ TEST_F_TIMEOUT(retransmit, completes_retransmitted_range_late, 60)
 	struct tcp_info ti = { 0 };
 	socklen_t tilen = sizeof(ti);
 	static char buf[SIZE + TCP_SENDS * TCP_SIZE];
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	char seen[256], gaps[ZC_LIST_LEN];
 	struct zc_peer_result rx;
 	int fd, i, ret;

@@ -308,7 +308,7 @@ TEST_F(reception, flags_truncated_control)
 TEST_F(mapped, uses_ipv6_cmsg_for_mapped)
 {
 	struct zc_edge_sock *r = &self->s;
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	int ret;
 
 	open_path(_metadata, r, true);

@@ -154,7 +154,7 @@ static void to_receiver(struct __test_metadata *_metadata,
 
 /* Every id completed once, and the receiver got all intact. */
 #define expect_delivered(s, what) do { \
-	struct zc_wait __w = zc_edge_wait(); \
+	struct zc_wait __w = zc_test_wait(); \
 	struct zc_peer_result __rx; \
 	int __ret = zc_errq_wait((s)->fd, &(s)->q, &(s)->t, &__w); \
 	zc_edge_finish(_metadata, &(s)->e, &(s)->peer, &__rx); \
@@ -175,7 +175,7 @@ static void to_receiver(struct __test_metadata *_metadata,
 TEST_F(cork, gives_ids_to_zerocopy_appends)
 {
 	const struct zc_edge *e = &self->s.e;
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	static char buf[SIZE];
 	struct zc_notif log[4];
 	char seen[128], what[32];
@@ -260,7 +260,7 @@ TEST_F(gso, gives_one_id_per_send)
 {
 	struct zc_edge_sock *s = &self->s;
 	static char buf[GSO_SEGS * GSO_SIZE];
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	char seen[128];
 	int i, ret;
 
@@ -319,7 +319,7 @@ static int frag_creates(int family, uint64_t *val)
 TEST_F(frag, copies_datagrams_over_the_mtu)
 {
 	struct zc_edge_sock *s = &self->s;
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	static char buf[FRAG_SIZE];
 	uint64_t before, after;
 	char seen[128];
@@ -413,7 +413,7 @@ static void send_mixed(struct __test_metadata *_metadata,
 	struct zc_addr self_addr, sunk, *dst;
 	struct pollfd pfd = { .events = POLLIN };
 	socklen_t alen = sizeof(self_addr.ss);
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	static char buf[SIZE];
 	unsigned int i, id;
 	int rx, fd, ret;

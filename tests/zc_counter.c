@@ -86,7 +86,7 @@ static void open_path(struct __test_metadata *_metadata, struct zc_edge_sock *c,
 
 /* Every id the contract gave completed, and no other. */
 #define expect_ids(what) do { \
-	struct zc_wait __w = zc_edge_wait(); \
+	struct zc_wait __w = zc_test_wait(); \
 	char __r[256]; \
 	int __ret = zc_errq_wait(c->fd, &c->q, &c->t, &__w); \
 	ASSERT_EQ(0, __ret) \
@@ -270,7 +270,7 @@ TEST_F(counter, pauses_counter_when_disabled)
 TEST_F(counter, takes_no_id_for_zero_length)
 {
 	struct zc_edge_sock *c = &self->s;
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	static char buf[1000];
 	char r[256];
 	ssize_t n;

@@ -120,7 +120,7 @@ TEST_F_TIMEOUT(optmem, fails_with_enobufs_while_held, 60)
 	const bool tcp = e->type == SOCK_STREAM;
 	struct zc_peer_spec ps = { .idle_ms = zc_slow_ms(ZC_MAX_MS) };
 	static char buf[(MAX_SENDS + 1) * SIZE + COPY_SIZE];
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	struct zc_peer peer = { .pid = 0 };
 	struct zc_peer_result rx;
 	struct zc_tracker t;
@@ -252,7 +252,7 @@ ZC_EDGE_FIXTURE(optmem_unread, struct zc_edge, ZC_VARIANTS_UDP,
 TEST_F_TIMEOUT(optmem_unread, fails_with_enobufs_for_unread_notifications, 60)
 {
 	const struct zc_edge *e = &self->s;
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	static char buf[SIZE];
 	struct zc_tracker t;
 	struct zc_errq q;
@@ -474,7 +474,7 @@ TEST_F_TIMEOUT(memlock, never_charges_cap_ipc_lock, 60)
 		.family = self->s.family, .size = SIZE, .max = 1,
 		.ip = zc_edge_hold(&self->s),
 	};
-	struct zc_wait w = zc_edge_wait();
+	struct zc_wait w = zc_test_wait();
 	static char buf[SIZE];
 	struct zc_tracker t;
 	struct zc_errq q;
