@@ -66,8 +66,10 @@ static int hold_get(struct hold *h, const char *netns, const char *dev)
 	    zc_addr_parse(&h->plug_dst, zc_getenv("ZC_HOLD_DST4", ""), 9))
 		return -EINVAL;
 	ret = zc_link_get(netns, 0, dev, &l);
+	if (ret)
+		return ret;
 	h->ifindex = l.ifindex;
-	return ret;
+	return 0;
 }
 
 /* A traffic-control request for the hold, its attributes still to add. */
