@@ -60,6 +60,18 @@ ktap_print_msg()
 	done <<<"$*"
 }
 
+# ktap_print_block HEAD TEXT: "# HEAD", then each line of TEXT indented
+# under it (what a program printed, shown with its verdict).
+ktap_print_block()
+{
+	local line
+
+	ktap_line "# $1"
+	while IFS= read -r line; do
+		ktap_line "#   $line"
+	done <<<"$2"
+}
+
 ktap_set_plan()
 {
 	KSFT_NUM_TESTS=$1
@@ -79,9 +91,10 @@ __ktap_test()
 	KTAP_TESTNO=$((KTAP_TESTNO + 1))
 }
 
+# ktap_test_pass DESCRIPTION [NOTE]: NOTE (a time, say) after the "#".
 ktap_test_pass()
 {
-	__ktap_test ok "$1"
+	__ktap_test ok "$1" "${2:-}"
 	KTAP_CNT_PASS=$((KTAP_CNT_PASS + 1))
 }
 
@@ -133,10 +146,13 @@ ktap_subtest_end()
 	__ktap_test "$1" "$2" "${3:-}"
 }
 
+# ktap_exit_fail_msg REASON: stop the run here; it failed, whatever was
+# counted so far.
 ktap_exit_fail_msg()
 {
 	ktap_line "Bail out! $*"
-	ktap_finished
+	ktap_print_totals
+	exit "$KSFT_FAIL"
 }
 
 # The totals as kselftest prints them, and the suite's summary line.

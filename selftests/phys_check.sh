@@ -25,6 +25,8 @@ PATH=$PATH:/usr/sbin:/sbin
 
 # shellcheck source=netns/lib.sh
 . "$top/netns/lib.sh"
+# shellcheck source=harness/ktap.sh
+. "$top/harness/ktap.sh"
 
 trap defer_scopes_cleanup EXIT
 trap 'exit 130' INT
@@ -32,7 +34,8 @@ trap 'exit 143' TERM
 
 STOP_BOUND=30		# seconds the runner may take to stop after SIGINT
 
-# Whether nothing of process group $1 is left.
+# Whether nothing of process group $1 is left (through slowwait).
+# shellcheck disable=SC2317
 group_gone()
 {
 	! kill -0 -- "-$1" 2>/dev/null
@@ -99,22 +102,24 @@ bounded()
 	OUT=$(<"$file")
 }
 
-# run_row NAME N: 0 when the row behaved.
+# run_row NAME: print its result; 0 when the row behaved.
 run_row()
 {
-	local name=$1 n=$2 before after out rc why='' line pid sent=''
+	local name=$1 before after out rc why='' line pid sent=''
 	local fifo file
 
 	defer_scope_push
-	file=$(mktemp "${TMPDIR:-/tmp}/zc-phys-check.XXXXXX") || return 1
+	if ! file=$(mktemp "${TMPDIR:-/tmp}/zc-phys-check.XXXXXX"); then
+		defer_scope_pop
+		ktap_test_fail "$name" "mktemp failed"
+		return 1
+	fi
 	defer rm -f "$file"
 	if ! make_host >"$file" 2>&1; then
-		echo "# $name: the play-host could not be made:"
-		while IFS= read -r line; do
-			echo "#   $line"
-		done <"$file"
+		ktap_print_block "$name: the play-host could not be made:" \
+			"$(cat "$file")"
 		defer_scope_pop
-		echo "not ok $n $name # the play-host could not be made"
+		ktap_test_fail "$name" "the play-host could not be made"
 		return 1
 	fi
 	before=$(snapshot)
@@ -187,39 +192,29 @@ run_row()
 	fi
 	defer_scope_pop
 	if [ -z "$why" ]; then
-		echo "ok $n $name"
+		ktap_test_pass "$name"
 		return 0
 	fi
-	echo "# $name: $why; the runner printed:"
-	while IFS= read -r line; do
-		echo "#   $line"
-	done <<<"$out"
-	echo "not ok $n $name"
+	ktap_print_block "$name: $why; the runner printed:" "$out"
+	ktap_test_fail "$name"
 	return 1
 }
 
 rows=(runs refuses failed_setup keep_refused interrupted)
 [ $# -eq 0 ] || rows=("$@")
-echo "KTAP version 1"
-echo "1..${#rows[@]}"
+ktap_print_header
+ktap_set_plan "${#rows[@]}"
 if [ "$(id -u)" -ne 0 ]; then
 	for ((i = 0; i < ${#rows[@]}; i++)); do
-		echo "ok $((i + 1)) ${rows[i]} # SKIP needs root"
+		ktap_test_skip "${rows[i]}" "needs root"
 	done
-	echo "0 passed, 0 failed, ${#rows[@]} skipped"
-	exit 4
+	ktap_finished
 fi
 # A run's bound: its worst case as run_tests.sh computes it.
 RUN_BOUND=$("$top/run_tests.sh" -l -t phys -T notif_contract |
 	    sed -n 's/^worst case of a whole run: \([0-9]*\)s.*/\1/p')
 RUN_BOUND=${RUN_BOUND:-600}
-passed=0 failed=0
 for ((i = 0; i < ${#rows[@]}; i++)); do
-	if run_row "${rows[i]}" $((i + 1)); then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-	fi
+	run_row "${rows[i]}"
 done
-echo "$passed passed, $failed failed, 0 skipped"
-[ "$failed" -eq 0 ]
+ktap_finished

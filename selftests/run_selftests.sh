@@ -31,6 +31,8 @@ PATH=$PATH:/usr/sbin:/sbin
 
 # shellcheck source=netns/lib.sh
 . "$top/netns/lib.sh"
+# shellcheck source=harness/ktap.sh
+. "$top/harness/ktap.sh"
 for t in veth sink forward veth_tbf hold; do
 	# shellcheck source=/dev/null
 	. "$top/netns/$t.sh"
@@ -365,12 +367,12 @@ needs()
 	esac
 }
 
-# run_row ROW N: build its topology, run it, judge it; print its result.
+# run_row ROW: build its topology, run it, judge it; print its result.
 # Return: 0 as expected, 1 not, 2 skipped.
 run_row()
 {
 	local name topo tw f filter want_rc want_msg bound
-	local n=$2 out rc why='' t0 dt re skip prog=notif_contract fixture=notif.
+	local out rc why='' t0 dt re skip prog=notif_contract fixture=notif.
 	local file ns0 line
 	local -a env_args=() args=()
 
@@ -380,7 +382,7 @@ run_row()
 	fi
 	skip=$(needs "$tw")
 	if [ -n "$skip" ]; then
-		echo "ok $n $name # SKIP $skip"
+		ktap_test_skip "$name" "$skip"
 		return 2
 	fi
 	[ "${KSFT_MACHINE_SLOW:-}" = yes ] && bound=$((bound * 3))
@@ -393,17 +395,19 @@ run_row()
 
 	defer_scope_push
 	zc_contract_reset
-	file=$(mktemp "${TMPDIR:-/tmp}/zc-selftest.XXXXXX") || return 1
+	if ! file=$(mktemp "${TMPDIR:-/tmp}/zc-selftest.XXXXXX"); then
+		defer_scope_pop
+		ktap_test_fail "$name" "mktemp failed"
+		return 1
+	fi
 	defer rm -f "$file"
 	ns0=${#NS_LIST[@]}
 	if ! "topo_${topo}_setup" >"$file" 2>&1 || ! tweak "$tw" >>"$file" 2>&1
 	then
-		echo "# $name: setup of $topo with $tw failed:"
-		while IFS= read -r line; do
-			echo "#   $line"
-		done <"$file"
+		ktap_print_block "$name: setup of $topo with $tw failed:" \
+			"$(cat "$file")"
 		defer_scope_pop
-		echo "not ok $n $name # setup of $topo with $tw failed"
+		ktap_test_fail "$name" "setup of $topo with $tw failed"
 		return 1
 	fi
 	# Bounded: timeout ends the program and its process group at the
@@ -435,14 +439,11 @@ run_row()
 		done
 	fi
 	if [ -z "$why" ]; then
-		echo "ok $n $name # $((dt / 10)).$((dt % 10)) s"
+		ktap_test_pass "$name" "$((dt / 10)).$((dt % 10)) s"
 		return 0
 	fi
-	echo "# $name: $why; the test printed:"
-	while IFS= read -r line; do
-		echo "#   $line"
-	done <<<"$out"
-	echo "not ok $n $name # $((dt / 10)).$((dt % 10)) s"
+	ktap_print_block "$name: $why; the test printed:" "$out"
+	ktap_test_fail "$name" "$((dt / 10)).$((dt % 10)) s"
 	return 1
 }
 
@@ -453,7 +454,7 @@ pollerr_empty sk_err"
 
 run_suite_fault()
 {
-	local f=$1 n=$2 out rc t0 dt first
+	local f=$1 out rc t0 dt first
 
 	t0=$(timestamp_ms)
 	out=$(ZC_FAULT=$f LD_PRELOAD=$fault_lib ZC_BIN=$(dirname "$bin") \
@@ -463,12 +464,12 @@ run_suite_fault()
 	first=$(grep -v " sends, " <<<"$out" |
 		grep -m1 -E "never completed|unknown ids|duplicate ids|malformed|seen [0-9]+ COPIED|ee_errno|ee_origin|POLLERR|sk_err|out of order" |
 		sed 's/^ *# *//; s/^[^ ]*:[0-9]*:[a-z_]*://')
-	echo "# $f: exit $rc in $((dt / 10)).$((dt % 10)) s: ${first:0:160}"
+	ktap_print_msg "$f: exit $rc in $((dt / 10)).$((dt % 10)) s: ${first:0:160}"
 	if [ "$rc" -ne 0 ] && [ "$dt" -lt 600 ] && [ -n "$first" ]; then
-		echo "ok $n suite_under_$f # $((dt / 10)).$((dt % 10)) s"
+		ktap_test_pass "suite_under_$f" "$((dt / 10)).$((dt % 10)) s"
 		return 0
 	fi
-	echo "not ok $n suite_under_$f # exit $rc, $((dt / 10)).$((dt % 10)) s"
+	ktap_test_fail "suite_under_$f" "exit $rc, $((dt / 10)).$((dt % 10)) s"
 	return 1
 }
 
@@ -502,36 +503,23 @@ else
 	fi
 fi
 
-echo "KTAP version 1"
-echo "1..${#todo[@]}"
+ktap_print_header
+ktap_set_plan "${#todo[@]}"
 if [ "$(id -u)" -ne 0 ]; then
 	for ((i = 0; i < ${#todo[@]}; i++)); do
-		echo "ok $((i + 1)) ${todo[i]%%|*} # SKIP needs root"
+		ktap_test_skip "${todo[i]%%|*}" "needs root"
 	done
-	echo "0 passed, 0 failed, ${#todo[@]} skipped"
-	exit 4
+	ktap_finished
 fi
 for f in "$bin" "$bindir/packet_tx_ring" "$fault_lib" "$tap_holder"; do
-	if [ ! -e "$f" ]; then
-		echo "Bail out! $f missing: run make first"
-		exit 1
-	fi
+	[ -e "$f" ] || ktap_exit_fail_msg "$f missing: run make first"
 done
 
-passed=0
-failed=0
-skipped=0
 for ((i = 0; i < ${#todo[@]}; i++)); do
 	if [ "$suite" -eq 1 ]; then
-		run_suite_fault "${todo[i]}" $((i + 1))
+		run_suite_fault "${todo[i]}"
 	else
-		run_row "${todo[i]}" $((i + 1))
+		run_row "${todo[i]}"
 	fi
-	case $? in
-	0) passed=$((passed + 1)) ;;
-	2) skipped=$((skipped + 1)) ;;
-	*) failed=$((failed + 1)) ;;
-	esac
 done
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+ktap_finished

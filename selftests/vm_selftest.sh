@@ -102,12 +102,8 @@ tool_lines()
 # guest's), so that a failure in a CI log explains itself.
 show_tool()
 {
-	local l
-
-	ktap_print_msg "$1: output in $out/$1.out; the tool said:"
-	tool_lines "$1" | head -n 20 | while IFS= read -r l; do
-		ktap_print_msg "  ${l#\# }"
-	done
+	ktap_print_block "$1: output in $out/$1.out; the tool said:" \
+		"$(tool_lines "$1" | head -n 20 | sed 's/^# //')"
 }
 
 # Nothing left: no qemu of ours, no scratch directory.
