@@ -20,28 +20,6 @@
 #include "zc_hold.h"
 #include "zc_net.h"
 
-/*
- * Variant rows over the path, named as run_tests.sh expects (it leaves
- * out with -V the rows of a protocol the path does not carry): the
- * fixture's FIXTURE_VARIANT() holds ZC_VARIANT_FIELDS, and a fixture lists
- * only the rows its tests apply to, so that none of them skips for its
- * protocol or family.
- */
-#define ZC_VARIANT_FIELDS int family; int type
-
-#define ZC_VARIANT_ROW(f, name, fam, typ) \
-	FIXTURE_VARIANT_ADD(f, name) { .family = fam, .type = typ }
-
-#define ZC_VARIANTS_UDP(f) \
-	ZC_VARIANT_ROW(f, ip4_udp, AF_INET, SOCK_DGRAM); \
-	ZC_VARIANT_ROW(f, ip6_udp, AF_INET6, SOCK_DGRAM)
-
-#define ZC_VARIANTS_TCP(f) \
-	ZC_VARIANT_ROW(f, ip4_tcp, AF_INET, SOCK_STREAM); \
-	ZC_VARIANT_ROW(f, ip6_tcp, AF_INET6, SOCK_STREAM)
-
-#define ZC_VARIANTS_ALL(f) ZC_VARIANTS_UDP(f); ZC_VARIANTS_TCP(f)
-
 /* What netns/hold.sh adds to the contract (netns/lib.sh documents it). */
 struct zc_hold_topo {
 	const char *sink4, *sink6;	/* ZC_SINK_DST4/6 */

@@ -99,29 +99,13 @@ FIXTURE(copy) {
 };
 
 FIXTURE_VARIANT(copy) {
-	int family;
-	int type;
+	ZC_VARIANT_FIELDS;
 };
 
-FIXTURE_VARIANT_ADD(copy, ip4_udp) {
-	.family = AF_INET,
-	.type = SOCK_DGRAM,
-};
-
-FIXTURE_VARIANT_ADD(copy, ip6_udp) {
-	.family = AF_INET6,
-	.type = SOCK_DGRAM,
-};
-
-FIXTURE_VARIANT_ADD(copy, ip4_tcp_repair) {
-	.family = AF_INET,
-	.type = SOCK_STREAM,
-};
-
-FIXTURE_VARIANT_ADD(copy, ip6_tcp_repair) {
-	.family = AF_INET6,
-	.type = SOCK_STREAM,
-};
+/* TCP rows through TCP_REPAIR, as said above. */
+ZC_VARIANTS_UDP(copy);
+ZC_VARIANT_ROW(copy, ip4_tcp_repair, AF_INET, SOCK_STREAM);
+ZC_VARIANT_ROW(copy, ip6_tcp_repair, AF_INET6, SOCK_STREAM);
 
 FIXTURE_SETUP(copy)
 {

@@ -49,29 +49,10 @@ FIXTURE(notif) {
 };
 
 FIXTURE_VARIANT(notif) {
-	int family;
-	int type;
+	ZC_VARIANT_FIELDS;
 };
 
-FIXTURE_VARIANT_ADD(notif, ip4_tcp) {
-	.family = AF_INET,
-	.type = SOCK_STREAM,
-};
-
-FIXTURE_VARIANT_ADD(notif, ip4_udp) {
-	.family = AF_INET,
-	.type = SOCK_DGRAM,
-};
-
-FIXTURE_VARIANT_ADD(notif, ip6_tcp) {
-	.family = AF_INET6,
-	.type = SOCK_STREAM,
-};
-
-FIXTURE_VARIANT_ADD(notif, ip6_udp) {
-	.family = AF_INET6,
-	.type = SOCK_DGRAM,
-};
+ZC_VARIANTS_ALL(notif);
 
 FIXTURE_SETUP(notif)
 {
