@@ -792,29 +792,15 @@ FIXTURE_VARIANT(tx_ring) {
 	int type;
 };
 
-FIXTURE_VARIANT_ADD(tx_ring, v2_raw) {
-	.name = "v2_raw",
-	.version = TPACKET_V2,
-	.type = SOCK_RAW,
-};
+/* A row per TX ring version and socket type, named v2_raw and so on. */
+#define RING_ROW(v, t, ver, typ) \
+	FIXTURE_VARIANT_ADD(tx_ring, v##_##t) { \
+		.name = #v "_" #t, .version = ver, .type = typ }
 
-FIXTURE_VARIANT_ADD(tx_ring, v2_dgram) {
-	.name = "v2_dgram",
-	.version = TPACKET_V2,
-	.type = SOCK_DGRAM,
-};
-
-FIXTURE_VARIANT_ADD(tx_ring, v3_raw) {
-	.name = "v3_raw",
-	.version = TPACKET_V3,
-	.type = SOCK_RAW,
-};
-
-FIXTURE_VARIANT_ADD(tx_ring, v3_dgram) {
-	.name = "v3_dgram",
-	.version = TPACKET_V3,
-	.type = SOCK_DGRAM,
-};
+RING_ROW(v2, raw, TPACKET_V2, SOCK_RAW);
+RING_ROW(v2, dgram, TPACKET_V2, SOCK_DGRAM);
+RING_ROW(v3, raw, TPACKET_V3, SOCK_RAW);
+RING_ROW(v3, dgram, TPACKET_V3, SOCK_DGRAM);
 
 /*
  * Setup shared by both fixtures: the topology, a peer device, the
