@@ -455,7 +455,7 @@ zc_cleanup_stale()
 # to the bottom of the outermost defer scope: it runs last.  Idempotent.
 zc_run_register()
 {
-	local start new
+	local start new err
 
 	[ -z "$ZC_RUN_ID" ] || return 0
 	ZC_RUN_DIR=/run/zerocopy-selftests
@@ -471,7 +471,13 @@ zc_run_register()
 		# A record appears whole (another run's sweep must never read
 		# it empty and judge this run dead), and link(2) refuses an
 		# existing name: two runs never share an id.
-		ln "$new" "$ZC_RUN_DIR/$ZC_RUN_ID" 2>/dev/null && break
+		err=$(ln "$new" "$ZC_RUN_DIR/$ZC_RUN_ID" 2>&1) && break
+		# Only a taken id is tried again.
+		[ -e "$ZC_RUN_DIR/$ZC_RUN_ID" ] && continue
+		echo "cannot record this run in $ZC_RUN_DIR: $err" >&2
+		rm -f "$new"
+		ZC_RUN_ID=''
+		return 1
 	done
 	rm -f "$new"
 	# The test programs keep their state (sysctl journals) beside it.
