@@ -353,20 +353,26 @@ static FILE *journal_open(bool create, int *err)
 	return f;
 }
 
-/*
- * The initial network namespace's inode number, the same on every kernel
- * since 3.8 (PROC_NET_INIT_INO in include/linux/proc_ns.h).
- */
+/* init_net's inode number on kernels that fix it (PROC_NET_INIT_INO). */
 #define NET_INIT_INO 0xEFFFFFF9U
 
-/* Whether the caller runs in the initial network namespace. */
+/*
+ * Whether the caller runs in the initial network namespace.  Recent
+ * kernels give it a fixed inode number; on 6.12 and older its inode is
+ * allocated like any other, so it is compared with pid 1's.  Where pid
+ * 1's cannot be read (a sandbox: EACCES), nothing more can be told: 0.
+ */
 static int in_init_netns(void)
 {
-	struct stat st;
+	struct stat self, init;
 
-	if (stat("/proc/thread-self/ns/net", &st))
+	if (stat("/proc/thread-self/ns/net", &self))
 		return -errno;
-	return st.st_ino == NET_INIT_INO;
+	if (self.st_ino == NET_INIT_INO)
+		return 1;
+	if (stat("/proc/1/ns/net", &init))
+		return 0;
+	return self.st_dev == init.st_dev && self.st_ino == init.st_ino;
 }
 
 int zc_sysctl_set(const char *key, long val)
