@@ -30,7 +30,7 @@ build    cmd:xz                       xz-utils           harness/provision.sh
 build    ksft                         linux-source-6.12  kselftest headers, kunit.py
 build    file:/usr/include/libmnl/libmnl.h libmnl-dev     netlink in libzc (diag)
 run      cmd:ip                       iproute2           topologies (netns/)
-run      cmd:tc                       iproute2           noqueue qdisc on ifb (sink, forward)
+run      cmd:tc                       iproute2           qdiscs and filters (sink, forward, veth_tbf, hold)
 run      cmd:sysctl                   procps             forwarding in the forward namespace
 run      cmd:timeout                  coreutils          per-program timeout
 run      cmd:stdbuf                   coreutils          line-buffered test output

@@ -49,7 +49,7 @@ topo_forward_setup()
 	zc_addr_add "$tx" veth0 192.0.2.1/24 2001:db8:1::1/64 || return
 	zc_addr_add "$fwd" veth1 192.0.2.2/24 2001:db8:1::2/64 || return
 	zc_addr_add "$fwd" ifb0 198.51.100.1/24 2001:db8:3::1/64 || return
-	tc -n "$fwd" qdisc replace dev ifb0 root noqueue || return
+	zc_tc "$fwd" qdisc replace dev ifb0 root noqueue || return
 	ip -n "$fwd" link set veth1 up || return
 	zc_link_up "$tx" veth0 || return
 	zc_link_up "$fwd" veth1 ifb0 || return

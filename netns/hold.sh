@@ -62,10 +62,10 @@ topo_hold_env()
 # _hold_add NS DEV: make DEV a hold (see above).
 _hold_add()
 {
-	tc -n "$1" qdisc replace dev "$2" root handle 1: \
+	zc_tc "$1" qdisc replace dev "$2" root handle 1: \
 		tbf rate "${ZC_HOLD_RATE}bit" burst "$ZC_HOLD_BURST" \
 		limit 100000 &&
-	tc -n "$1" qdisc replace dev "$2" parent 1:1 handle 10: pfifo \
+	zc_tc "$1" qdisc replace dev "$2" parent 1:1 handle 10: pfifo \
 		limit "$ZC_HOLD_LIMIT"
 }
 
@@ -87,9 +87,9 @@ _tos_filters()
 	shift 4
 
 	[ "${at[1]}" = egress ] && at=(egress)
-	tc -n "$ns" filter add dev "$dev" "${at[@]}" protocol ip prio 1 \
+	zc_tc "$ns" filter add dev "$dev" "${at[@]}" protocol ip prio 1 \
 		u32 match u32 $((tos << 16)) 0x00fc0000 at 0 "$@" &&
-	tc -n "$ns" filter add dev "$dev" "${at[@]}" protocol ipv6 prio 2 \
+	zc_tc "$ns" filter add dev "$dev" "${at[@]}" protocol ipv6 prio 2 \
 		u32 match u32 $((tos << 20)) 0x0fc00000 at 0 "$@"
 }
 
@@ -105,6 +105,7 @@ topo_hold_setup()
 {
 	local tx fwd rx dev ns
 
+	zc_need tc iproute2 || return
 	setup_ns tx || return
 	setup_ns fwd || return
 	setup_ns rx || return
@@ -126,11 +127,11 @@ topo_hold_setup()
 	zc_addr_add "$rx" veth3 192.0.2.66/26 2001:db8:5::2/64 || return
 	zc_sysctl "$fwd" net.ipv4.ip_forward=1 \
 		net.ipv6.conf.all.forwarding=1 || return
-	tc -n "$tx" qdisc replace dev veth0 root handle 1: htb default 1 \
+	zc_tc "$tx" qdisc replace dev veth0 root handle 1: htb default 1 \
 		r2q 100000 || return
-	tc -n "$tx" class add dev veth0 parent 1: classid 1:1 \
+	zc_tc "$tx" class add dev veth0 parent 1: classid 1:1 \
 		htb rate 10gbit || return
-	tc -n "$tx" class add dev veth0 parent 1: classid 1:2 \
+	zc_tc "$tx" class add dev veth0 parent 1: classid 1:2 \
 		htb rate 80kbit quantum 1514 || return
 	_tos_filters "$tx" veth0 1: "$ZC_SLOW_TOS" classid 1:2 || return
 
@@ -140,14 +141,14 @@ topo_hold_setup()
 	done
 	zc_addr_add "$tx" ifb0 198.51.100.1/24 2001:db8:2::1/64 || return
 	zc_addr_add "$tx" ifb1 203.0.113.1/24 2001:db8:4::1/64 || return
-	tc -n "$tx" qdisc replace dev ifb0 root noqueue || return
+	zc_tc "$tx" qdisc replace dev ifb0 root noqueue || return
 	_hold_add "$tx" ifb1 || return
 
 	zc_link_add "$fwd" ifbh ifb "CONFIG_IFB missing (ifb device)" || return
 	# An address only to plug the hold from fwd (below).
 	zc_addr_add "$fwd" ifbh 203.0.113.1/24 || return
 	_hold_add "$fwd" ifbh || return
-	tc -n "$fwd" qdisc add dev veth2 clsact || return
+	zc_tc "$fwd" qdisc add dev veth2 clsact || return
 	_tos_filters "$fwd" veth2 egress "$ZC_FWD_HOLD_TOS" \
 		action mirred egress redirect dev ifbh || return
 

@@ -593,19 +593,43 @@ zc_link_add()
 }
 
 # zc_addr_add NS DEV ADDR/PLEN...: IPv6 addresses get nodad, so that they
-# are usable at once.
+# are usable at once.  Returns 1 naming the address, device and namespace.
 zc_addr_add()
 {
-	local ns=$1 dev=$2 addr
+	local ns=$1 dev=$2 addr err
 	shift 2
 
 	for addr; do
 		if [[ $addr == *:* ]]; then
-			ip -n "$ns" -6 addr add "$addr" dev "$dev" nodad
+			err=$(ip -n "$ns" -6 addr add "$addr" dev "$dev" nodad 2>&1)
 		else
-			ip -n "$ns" -4 addr add "$addr" dev "$dev"
-		fi || return 1
+			err=$(ip -n "$ns" -4 addr add "$addr" dev "$dev" 2>&1)
+		fi && continue
+		echo "cannot add $addr on $dev in $ns: ${err//$'\n'/ }" >&2
+		return 1
 	done
+}
+
+# zc_tc NS ARG...: tc -n NS ARG...  Returns 4 (skip) when the kernel lacks
+# the qdisc, classifier or action ARG names (a module not built) or has no
+# traffic control at all, else 1; either way the command, the namespace
+# and tc's error on stderr.
+zc_tc()
+{
+	local ns=$1 err
+	shift
+
+	err=$(tc -n "$ns" "$@" 2>&1) && return 0
+	err=${err//$'\n'/ }
+	case $err in
+	*"qdisc kind is unknown"* | *"classifier not found"* | \
+	*"Failed to load TC action module"* | *"Operation not supported"*)
+		echo "kernel lacks what 'tc $*' in $ns needs: $err" >&2
+		return 4
+		;;
+	esac
+	echo "tc $* in $ns: ${err:-tc failed}" >&2
+	return 1
 }
 
 _zc_link_ready()

@@ -43,7 +43,7 @@ topo_sink_setup()
 	zc_link_add "$tx" ifb0 ifb "CONFIG_IFB missing (ifb device)" || return
 	zc_addr_add "$tx" ifb0 198.51.100.1/24 2001:db8:2::1/64 || return
 	# noqueue: a datagram is dropped in the sender's own send() call.
-	tc -n "$tx" qdisc replace dev ifb0 root noqueue || return
+	zc_tc "$tx" qdisc replace dev ifb0 root noqueue || return
 	zc_link_up "$tx" ifb0 || return
 	topo_sink_env "$tx"
 }

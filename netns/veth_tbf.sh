@@ -27,22 +27,6 @@ topo_veth_tbf_env()
 	export ZC_TBF_RATE=10000000 ZC_TBF_BURST=1600 ZC_TBF_LIMIT=8
 }
 
-# _zc_qdisc_add NS ARG...: tc -n NS qdisc add ARG...  Returns 4 naming the
-# missing scheduler when the kernel lacks it, else 1 with tc's error.
-_zc_qdisc_add()
-{
-	local ns=$1 err
-	shift
-
-	err=$(tc -n "$ns" qdisc add "$@" 2>&1) && return 0
-	if [[ $err == *"unknown"* || $err == *"not supported"* ]]; then
-		echo "qdisc missing: tc qdisc add $* ($err)" >&2
-		return 4
-	fi
-	echo "tc qdisc add $* in $ns: $err" >&2
-	return 1
-}
-
 # For run_tests.sh's worst case: the namespaces the setup makes, the
 # devices zc_link_up waits for, other bounded waits (s).
 topo_veth_tbf_waits()
@@ -55,6 +39,7 @@ topo_veth_tbf_setup()
 {
 	local tx rx
 
+	zc_need tc iproute2 || return
 	setup_ns tx || return
 	setup_ns rx || return
 	zc_sysctl "$tx" net.ipv6.conf.all.disable_ipv6=1 \
@@ -62,10 +47,10 @@ topo_veth_tbf_setup()
 	zc_link_add "$tx" veth0 veth "CONFIG_VETH missing (veth device)" \
 		peer name veth1 netns "$rx" || return
 	topo_veth_tbf_env "$tx" "$rx"
-	_zc_qdisc_add "$tx" dev veth0 root handle 1: tbf \
+	zc_tc "$tx" qdisc add dev veth0 root handle 1: tbf \
 		rate "${ZC_TBF_RATE}bit" burst "$ZC_TBF_BURST" limit 1000000 ||
 		return
-	_zc_qdisc_add "$tx" dev veth0 parent 1:1 handle 10: pfifo \
+	zc_tc "$tx" qdisc add dev veth0 parent 1:1 handle 10: pfifo \
 		limit "$ZC_TBF_LIMIT" || return
 	ip -n "$rx" link set veth1 up || return
 	zc_link_up "$tx" veth0 || return
