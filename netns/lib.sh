@@ -240,6 +240,17 @@ zc_settings_timeout()
 		2>/dev/null | tail -n 1
 }
 
+# _zc_wait_ms MS: the deadline loopy_wait really gives MS (tripled by
+# KSFT_MACHINE_SLOW=yes).
+_zc_wait_ms()
+{
+	if [ "${KSFT_MACHINE_SLOW:-}" = yes ]; then
+		echo $(($1 * 3))
+	else
+		echo "$1"
+	fi
+}
+
 # loopy_wait PAUSE_CMD TIMEOUT_MS CMD [ARG...]: run CMD until it succeeds
 # (return 0, with its output) or TIMEOUT_MS has passed (return 1).
 # KSFT_MACHINE_SLOW=yes triples the deadline.
@@ -248,7 +259,7 @@ loopy_wait()
 	local pause=$1 timeout_ms=$2 start out
 	shift 2
 
-	[ "${KSFT_MACHINE_SLOW:-}" = yes ] && timeout_ms=$((timeout_ms * 3))
+	timeout_ms=$(_zc_wait_ms "$timeout_ms")
 	start=$(timestamp_ms) || return 1
 	while :; do
 		if out=$("$@"); then
@@ -632,6 +643,26 @@ zc_tc()
 	return 1
 }
 
+# _zc_link_seen NS DEV: DEV's operstate and qdisc, for a message.
+_zc_link_seen()
+{
+	local out state='?' qdisc='?' i
+	local -a f
+
+	if ! out=$(ip -n "$1" link show dev "$2" 2>&1); then
+		echo "no such device (${out//$'\n'/ })"
+		return
+	fi
+	read -ra f <<<"${out%%$'\n'*}"
+	for i in "${!f[@]}"; do
+		case ${f[i]} in
+		state) state=${f[i + 1]:-?} ;;
+		qdisc) qdisc=${f[i + 1]:-?} ;;
+		esac
+	done
+	echo "state $state, qdisc $qdisc"
+}
+
 _zc_link_ready()
 {
 	local out
@@ -653,10 +684,13 @@ zc_link_up()
 		ip -n "$ns" link set dev "$dev" up || return 1
 	done
 	for dev; do
-		if ! busywait "$ZC_LINK_WAIT_MS" _zc_link_ready "$ns" "$dev"; then
-			echo "$dev in $ns not ready after $((ZC_LINK_WAIT_MS / 1000))s" >&2
-			return 1
-		fi
+		busywait "$ZC_LINK_WAIT_MS" _zc_link_ready "$ns" "$dev" &&
+			continue
+		echo "$dev in $ns not ready after $(_zc_wait_ms \
+			"$ZC_LINK_WAIT_MS") ms: expected state UP or UNKNOWN" \
+			"and a qdisc other than noop, seen" \
+			"$(_zc_link_seen "$ns" "$dev")" >&2
+		return 1
 	done
 }
 
