@@ -253,6 +253,31 @@ bootstrap() {
 		"$suite" "$dir" "$mirror"
 }
 
+# stage SCRATCH KSFT RUN: copy the sources, the kselftest headers in KSFT
+# and this script (for RUN, the whole tree too) into SCRATCH; on failure
+# prints which step failed and returns 1.
+stage() {
+	local scratch=$1 ksft=$2 run=$3 d
+
+	mkdir -p "$scratch/src" "$scratch/ksft" ||
+		{ echo "mkdir src, ksft"; return 1; }
+	for d in lib tests selftests tools; do
+		[ ! -d "$SRC/$d" ] || cp -R "$SRC/$d" "$scratch/src/" ||
+			{ echo "cp -R $SRC/$d"; return 1; }
+	done
+	cp "$ksft"/*.h "$scratch/ksft/" ||
+		{ echo "cp $ksft/*.h"; return 1; }
+	if [ "$run" = 1 ]; then
+		mkdir -p "$scratch/tree" || { echo "mkdir tree"; return 1; }
+		tar -C "$SRC" --exclude=./.git --exclude=./build -cf - . |
+			tar -C "$scratch/tree" -xf -
+		[ "${PIPESTATUS[0]}${PIPESTATUS[1]}" = 00 ] ||
+			{ echo "tar of $SRC into tree"; return 1; }
+	fi
+	cp "${BASH_SOURCE[0]}" "$scratch/check-build.sh" ||
+		{ echo "cp ${BASH_SOURCE[0]}"; return 1; }
+}
+
 # check_root ROOT MAXLINES GNU KEEP KSFT RUN: build (and run) in one root;
 # prints the report; returns 0 when everything built (and passed).
 check_root() {
@@ -270,21 +295,22 @@ check_root() {
 	[ -x "$root/usr/bin/${CHECK_CC:-gcc}" ] ||
 		{ echo "FAIL $root: no /usr/bin/${CHECK_CC:-gcc} in it"; return 1; }
 
-	mkdir -p "$root/tmp"
-	scratch=$(mktemp -d "${root%/}/tmp/zc-check-build.XXXXXX")
+	# check_root runs as an if condition, where set -e does not act:
+	# every step is checked, so that a failure never leaves an empty
+	# scratch and copies into the root's /.
+	if ! mkdir -p "${root%/}/tmp" ||
+		! scratch=$(mktemp -d "${root%/}/tmp/zc-check-build.XXXXXX") ||
+		[ ! -d "$scratch" ]; then
+		echo "FAIL $root: cannot make a scratch directory in ${root%/}/tmp"
+		return 1
+	fi
 	[ "$keep" = 1 ] || CLEANUP=$scratch
 	inside=/tmp/${scratch##*/}
-	mkdir -p "$scratch/src" "$scratch/ksft"
-	for d in lib tests selftests tools; do
-		[ ! -d "$SRC/$d" ] || cp -R "$SRC/$d" "$scratch/src/"
-	done
-	cp "$ksft"/*.h "$scratch/ksft/"
-	if [ "$run" = 1 ]; then
-		mkdir -p "$scratch/tree"
-		tar -C "$SRC" --exclude=./.git --exclude=./build -cf - . |
-			tar -C "$scratch/tree" -xf -
+	if ! d=$(stage "$scratch" "$ksft" "$run"); then
+		echo "FAIL $root: cannot fill $scratch: $d"
+		[ "$keep" = 1 ] || { rm -rf "$scratch"; CLEANUP=; }
+		return 1
 	fi
-	cp "${BASH_SOURCE[0]}" "$scratch/check-build.sh"
 
 	echo "# root $root"
 	if [ "$root" = / ]; then
