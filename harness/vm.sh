@@ -506,7 +506,8 @@ relay()
 }
 
 # boot ATTEMPT: one guest.  Sets OUTCOME (done, died, hung, qemu) and
-# SUITE_RC, BOOT_MS, SUITE_MS.
+# SUITE_RC, BOOT_MS, SUITE_MS.  Returns 1, the reason in BOOT_ERR and
+# OUTCOME empty, when the guest could not be started.
 boot()
 {
 	local attempt=$1 append env line part='' left t0 deadline boot_deadline
@@ -537,12 +538,16 @@ boot()
 		[ -z "${VM_CPU:-}" ] || qemu+=(-cpu "$VM_CPU")
 		ACCEL="TCG${VM_TCG:+ $VM_TCG}${VM_CPU:+ -cpu $VM_CPU}"
 	fi
-	: >"$RUN/console.log"
-	: >"$RUN/suite.ktap"
-	rm -f "$RUN/console.fifo"
-	mkfifo "$RUN/console.fifo" || return 1
+	# Nothing of a previous guest (or kernel) may survive a failure here.
 	OUTCOME='' SUITE_RC='' BOOT_MS='' SUITE_MS='' SUITE_STARTED=0
-	GUEST_MISSING=''
+	GUEST_MISSING='' BOOT_ERR=''
+	rm -f "$RUN/console.fifo"
+	if ! BOOT_ERR=$({ : >"$RUN/console.log" && : >"$RUN/suite.ktap" &&
+			mkfifo "$RUN/console.fifo"; } 2>&1); then
+		BOOT_ERR=${BOOT_ERR:-cannot create the console files in $RUN}
+		BOOT_ERR=${BOOT_ERR//$'\n'/ }
+		return 1
+	fi
 	t0=$(timestamp_ms)
 	boot_deadline=$((t0 + VM_BOOT_TIMEOUT * 1000))
 	deadline=$((t0 + VM_TIMEOUT * 1000))
@@ -633,6 +638,7 @@ boot()
 			OUTCOME=died
 		fi
 	fi
+	return 0
 }
 
 # qemu_stop PID START: stop a guest's qemu that still runs: SIGTERM, and
@@ -708,7 +714,7 @@ run_kernel()
 	local want=$1 attempt why='' pass fail skip xfail xpass fixes
 
 	CUR=$want K_RC=0 RUN='' K_LABEL='' K_DESC='' SUITE_STARTED=0
-	SUITE_RC='' BOOT_MS='' SUITE_MS='' GUEST_MISSING=''
+	OUTCOME='' SUITE_RC='' BOOT_MS='' SUITE_MS='' GUEST_MISSING=''
 	fetch "$want"
 	case $? in
 	0) ;;
@@ -730,7 +736,12 @@ run_kernel()
 		msg "initramfs $(du -m "$RUN/initramfs.cpio" | cut -f1) MB"
 		for attempt in 1 2; do
 			K_RC=0 why=''
-			boot "$attempt"
+			if ! boot "$attempt"; then
+				why="cannot start the guest: $BOOT_ERR"
+				msg "$why"
+				K_RC=$EX_INFRA
+				break
+			fi
 			case $OUTCOME in
 			done)
 				[ "$attempt" -eq 1 ] ||
