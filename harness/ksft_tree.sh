@@ -69,15 +69,23 @@ kernel_tree()
 	msg "extracting Makefile, scripts/ and tools/ of $TARBALL"
 	mkdir -p "$BUILD" || return 1
 	tmp=$(mktemp -d "$BUILD/$PKG.tmp.XXXXXX") || return 1
+	# An interrupted extraction (Ctrl-C) leaves no half tree behind.  A
+	# command substitution runs this function: the traps are that
+	# subshell's, and cleared below for any other caller.
+	trap 'rm -rf "$tmp"' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	if ! tar -xJf "$TARBALL" -C "$tmp" "$PKG/Makefile" "$PKG/scripts" \
 	     "$PKG/tools"; then
 		rm -rf "$tmp"
+		trap - EXIT INT TERM
 		msg "cannot extract $TARBALL"
 		return 1
 	fi
 	# Another run may have finished first: keep its tree.
 	mv -T "$tmp/$PKG" "$tree" 2>/dev/null || [ -d "$tree" ]
 	rm -rf "$tmp"
+	trap - EXIT INT TERM
 	echo "$tree"
 }
 
