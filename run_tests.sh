@@ -693,7 +693,8 @@ finish()
 {
 	local sig
 
-	ktap_print_msg "$KTAP_CNT_XFAIL xfail (counted as passed)," \
+	ktap_print_msg "$KTAP_CNT_XFAIL xfail, $KTAP_CNT_XPASS xpass" \
+		"(counted as passed)," \
 		"$((($(timestamp_ms) - START_MS) / 1000))s elapsed"
 	ktap_print_totals
 	interrupted || { ktap_exit_status; exit; }

@@ -9,9 +9,10 @@
 # subtest, whose results are indented four more spaces, and
 # ktap_subtest_end prints its result line one level up.
 #
-# KTAP_CNT_PASS/FAIL/SKIP/XFAIL count leaf results (test cases): those
-# printed with ktap_test_*, and those of other programs' output the caller
-# relays and adds with ktap_count.  Subtest result lines are not counted.
+# KTAP_CNT_PASS/FAIL/SKIP/XFAIL/XPASS count leaf results (test cases):
+# those printed with ktap_test_*, and those of other programs' output the
+# caller relays and adds with ktap_count.  XFAIL and XPASS results are
+# among the passes too.  Subtest result lines are not counted.
 #
 # Writing to a closed stdout (a reader such as "head" went away) prints
 # nothing on stderr: KTAP_STDOUT_GONE is set and later output discarded
@@ -32,6 +33,7 @@ KTAP_CNT_PASS=0
 KTAP_CNT_FAIL=0
 KTAP_CNT_SKIP=0
 KTAP_CNT_XFAIL=0
+KTAP_CNT_XPASS=0
 
 KTAP_STDOUT_GONE=''
 
@@ -112,14 +114,16 @@ ktap_test_fail()
 	KTAP_CNT_FAIL=$((KTAP_CNT_FAIL + 1))
 }
 
-# ktap_count PASS FAIL SKIP XFAIL: add leaf results printed by someone else
-# (XFAIL results are among PASS, as KTAP parsers count them).
+# ktap_count PASS FAIL SKIP XFAIL [XPASS]: add leaf results printed by
+# someone else (XFAIL and XPASS results are among PASS, as KTAP parsers
+# count them).
 ktap_count()
 {
 	KTAP_CNT_PASS=$((KTAP_CNT_PASS + $1))
 	KTAP_CNT_FAIL=$((KTAP_CNT_FAIL + $2))
 	KTAP_CNT_SKIP=$((KTAP_CNT_SKIP + $3))
 	KTAP_CNT_XFAIL=$((KTAP_CNT_XFAIL + $4))
+	KTAP_CNT_XPASS=$((KTAP_CNT_XPASS + ${5:-0}))
 }
 
 # ktap_subtest_begin NAME [--quiet]: open a nested subtest; --quiet when
@@ -158,7 +162,7 @@ ktap_exit_fail_msg()
 # The totals as kselftest prints them, and the suite's summary line.
 ktap_print_totals()
 {
-	ktap_line "# Totals: pass:$KTAP_CNT_PASS fail:$KTAP_CNT_FAIL xfail:$KTAP_CNT_XFAIL xpass:0 skip:$KTAP_CNT_SKIP error:0"
+	ktap_line "# Totals: pass:$KTAP_CNT_PASS fail:$KTAP_CNT_FAIL xfail:$KTAP_CNT_XFAIL xpass:$KTAP_CNT_XPASS skip:$KTAP_CNT_SKIP error:0"
 	ktap_line "$KTAP_CNT_PASS passed, $KTAP_CNT_FAIL failed, $KTAP_CNT_SKIP skipped"
 }
 

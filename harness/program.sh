@@ -250,7 +250,7 @@ prog_report_missing()
 			esac
 		fi
 	fi
-	ktap_count "$pass" "$fail" "$skip" "$xfail"
+	ktap_count "$pass" "$fail" "$skip" "$xfail" "$PROG_XPASS"
 	for line in "${tail[@]}"; do
 		ktap_line "$line"
 	done
