@@ -462,9 +462,9 @@ static void predict_hop(const struct zc_diag_path *p,
 	size_t wire = p->size + (p->family == AF_INET6 ? UDP6_OVERHEAD :
 						       UDP4_OVERHEAD);
 	unsigned int mtu = h->out.mtu;
-	char ns[96];
+	char nsbuf[96];
+	const char *ns = in_ns(h, nsbuf, sizeof(nsbuf));
 
-	in_ns(h, ns, sizeof(ns));
 	if (h->route.type == RTN_LOCAL)
 		reason(pr, ZC_PREDICT_COPIED,
 		       "the route%s is local: the data is looped to a local socket",
