@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -132,6 +133,7 @@ static int become(const struct zc_as_user *u, struct as_user_msg *m)
 	struct rlimit rl = { .rlim_cur = u->memlock, .rlim_max = u->memlock };
 	char line[256];
 	unsigned long long eff = ~0ULL;
+	pid_t parent = getppid();
 	FILE *f;
 
 	if (setrlimit(RLIMIT_MEMLOCK, &rl)) {
@@ -145,6 +147,17 @@ static int become(const struct zc_as_user *u, struct as_user_msg *m)
 			 u->uid, strerror(errno));
 		return -EPERM;
 	}
+	/*
+	 * Changing the euid/egid cleared zc_fork_piped()'s parent-death
+	 * signal: set it again, and die now if the parent already went.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL)) {
+		snprintf(m->why, sizeof(m->why), "prctl(PR_SET_PDEATHSIG) as uid %u: %s",
+			 u->uid, strerror(errno));
+		return -EPERM;
+	}
+	if (getppid() != parent)
+		_exit(1);
 	/* From root to another uid without SECBIT_KEEP_CAPS: all gone. */
 	f = fopen("/proc/self/status", "re");
 	while (f && fgets(line, sizeof(line), f))
