@@ -142,15 +142,20 @@ static inline void zc_edge_teardown(struct __test_metadata *_metadata,
 	int ret;
 
 	if (e->held) {
+		/* Packets left held outlive the test: like a sysctl not restored. */
 		ret = zc_hold_release(NULL, e->h.hold_dev);
-		if (ret)
-			TH_LOG("%s: teardown: releasing the hold %s: %s",
+		if (ret) {
+			TH_LOG("%s: teardown: releasing the hold %s: %s (its packets stay held)",
 			       e->label, e->h.hold_dev, strerror(-ret));
+			_metadata->exit_code = KSFT_FAIL;
+		}
 		ret = zc_hold_release(e->h.fwd_ns, e->h.fwd_hold_dev);
-		if (ret)
-			TH_LOG("%s: teardown: releasing the hold %s in netns %s: %s",
+		if (ret) {
+			TH_LOG("%s: teardown: releasing the hold %s in netns %s: %s (its packets stay held)",
 			       e->label, e->h.fwd_hold_dev, e->h.fwd_ns,
 			       strerror(-ret));
+			_metadata->exit_code = KSFT_FAIL;
+		}
 	}
 	zc_test_restore(_metadata, false);
 }
