@@ -18,7 +18,7 @@ static int slurp(const char *netns, const char *path, char **out)
 	size_t len = 0, cap = 16384;
 	char *buf = malloc(cap), *bigger;
 	ssize_t n;
-	int fd;
+	int fd, ret;
 
 	if (!buf)
 		return -ENOMEM;
@@ -42,7 +42,14 @@ static int slurp(const char *netns, const char *path, char **out)
 		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			/* As cut short as a failed realloc: no counters. */
+			ret = -errno;
+			close(fd);
+			free(buf);
+			return ret;
+		}
+		if (!n)
 			break;
 		len += n;
 	}
