@@ -475,9 +475,11 @@ int zc_stream_run(const struct zc_stream_spec *spec,
 	if (!r->err) {
 		read_notifications(fd, spec, r, &s, &peer);
 		if (r->has_peer && !spec->barrier) {
-			if (r->tcp)
-				shutdown(fd, SHUT_WR);
-			finish_peer(spec, r, &peer);
+			if (r->tcp && shutdown(fd, SHUT_WR))
+				stop(r, -errno, "shutdown before the receiver's result: %s",
+				     strerror(errno));
+			else
+				finish_peer(spec, r, &peer);
 		}
 	}
 	if (r->tcp && !getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tilen))
