@@ -338,7 +338,7 @@ static int fill(void *argp, void *outp, size_t len)
 	const struct fill_arg *a = argp;
 	struct fill_out *o = outp;
 	static char buf[65536];
-	int fd;
+	int fd, ret;
 
 	fd = zc_open(a->family, SOCK_DGRAM, a->ip, 9, 1000);
 	if (fd < 0)
@@ -349,8 +349,9 @@ static int fill(void *argp, void *outp, size_t len)
 			break;
 		}
 	if (a->close_unread) {
-		if (send_to(fd, a->sink_ip, buf, a->size, MSG_ZEROCOPY))
-			o->err = errno;
+		ret = send_to(fd, a->sink_ip, buf, a->size, MSG_ZEROCOPY);
+		if (ret)
+			o->err = -ret;
 		o->close_ret = close(fd) ? -errno : 0;
 		return 0;
 	}
