@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +48,8 @@
 #define MAX_SIZES	8
 #define MAX_RUNS	101
 #define MAX_BATCH	1024
+/* Bound of every blocking send (SO_SNDTIMEO): a run never hangs. */
+#define SEND_TIMEOUT_MS	10000
 
 enum method { M_SENDTO, M_SENDMMSG, M_RING, M_RING_BYPASS, NR_METHODS };
 
@@ -222,12 +225,17 @@ static int packet_socket(bool bypass)
 		.sll_family = AF_PACKET,
 		.sll_ifindex = link_.ifindex,
 	};
+	struct timeval tv = {
+		.tv_sec = SEND_TIMEOUT_MS / 1000,
+		.tv_usec = SEND_TIMEOUT_MS % 1000 * 1000,
+	};
 	int fd, one = 1;
 
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if ((bypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    (bypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
 				  sizeof(one))) ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
 		one = -errno;
@@ -319,7 +327,7 @@ static int run_ring(bool bypass, unsigned int size, unsigned long n,
 		.link = &link_,
 		.frames = opt.batch,
 		.qdisc_bypass = bypass,
-		.sndtimeo_ms = 10000,
+		.sndtimeo_ms = SEND_TIMEOUT_MS,
 	};
 	unsigned long seq = 0;
 	struct zc_ring ring;
@@ -377,6 +385,12 @@ static bool run(enum method m, unsigned int size, unsigned long n,
 	else
 		ret = run_ring(m == M_RING_BYPASS, size, n, s);
 	stat = zc_dev_stat(NULL, opt.dev, ZC_DEV_RX_DROPPED, &after);
+	/* A socket's send times out with EAGAIN, a ring's with ETIMEDOUT. */
+	if (ret == -EAGAIN || ret == -ETIMEDOUT) {
+		fprintf(stderr, "# %s, %u bytes: a send blocked longer than its %d ms timeout (SO_SNDTIMEO): %s\n",
+			method_names[m], size, SEND_TIMEOUT_MS, strerror(-ret));
+		return false;
+	}
 	if (ret) {
 		fprintf(stderr, "# %s, %u bytes: %s\n", method_names[m], size,
 			strerror(-ret));
