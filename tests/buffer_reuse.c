@@ -106,6 +106,7 @@ TEST_F_TIMEOUT(reuse, keeps_bytes_after_completion, 60)
 	static struct ring r;
 	struct zc_peer_result rx;
 	unsigned int i, slot;
+	char seen[256];
 	int ret;
 
 	memset(r.id, -1, sizeof(r.id));
@@ -144,7 +145,12 @@ TEST_F_TIMEOUT(reuse, keeps_bytes_after_completion, 60)
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", s->e.label, s->q.why);
 	scribble(&r, &s->q, log);
 	ASSERT_TRUE(zc_tracker_done(&s->t))
-		TH_LOG("%s: ids not completed exactly once", s->e.label);
+		TH_LOG("%s: ids not completed exactly once: %llu missing, %llu duplicate, %llu unknown; read %s",
+		       s->e.label,
+		       (unsigned long long)zc_tracker_missing(&s->t),
+		       (unsigned long long)s->t.anomaly[ZC_DUPLICATE].ids,
+		       (unsigned long long)s->t.anomaly[ZC_UNKNOWN].ids,
+		       zc_errq_format_log(&s->q, seen, sizeof(seen)));
 	if (tcp)
 		ASSERT_EQ(0, shutdown(s->fd, SHUT_WR))
 			TH_LOG("%s: shutdown(SHUT_WR): %s", s->e.label,

@@ -64,9 +64,11 @@ TEST_F(reorder, closes_gaps_of_held_sends)
 	int fd, i, ret;
 
 	ASSERT_EQ(0, zc_addr_parse(&held, zc_edge_hold(&o->e), 9))
-		TH_LOG("%s: hold address %s", o->e.label, zc_edge_hold(&o->e));
+		TH_LOG("%s: hold address '%s' is not a numeric address",
+		       o->e.label, zc_edge_hold(&o->e));
 	ASSERT_EQ(0, zc_addr_parse(&sunk, zc_edge_sink(&o->e), 9))
-		TH_LOG("%s: sink address %s", o->e.label, zc_edge_sink(&o->e));
+		TH_LOG("%s: sink address '%s' is not a numeric address",
+		       o->e.label, zc_edge_sink(&o->e));
 	fd = zc_edge_open(_metadata, o->e.family, SOCK_DGRAM, NULL, 0);
 	for (i = 0; i < SENDS; i++) {
 		struct zc_addr *a = i % 2 ? &sunk : &held;

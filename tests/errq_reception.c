@@ -148,10 +148,11 @@ TEST_F(reception, blocks_neither_send_nor_recv)
 			TH_LOG("%s: getsockname: %s", r->e.label,
 			       strerror(errno));
 		ASSERT_EQ(0, zc_addr_parse(&me, lo, zc_addr_port(&me)))
-			TH_LOG("%s: address %s", r->e.label, lo);
+			TH_LOG("%s: address '%s' is not a numeric address",
+			       r->e.label, lo);
 		ASSERT_EQ(0, zc_addr_parse(&sunk, zc_edge_sink(&r->e), 9))
-			TH_LOG("%s: sink address %s", r->e.label,
-			       zc_edge_sink(&r->e));
+			TH_LOG("%s: sink address '%s' is not a numeric address",
+			       r->e.label, zc_edge_sink(&r->e));
 	}
 	if (r->e.type == SOCK_DGRAM) {
 		ASSERT_EQ(SIZE, sendto(r->fd, buf, SIZE, MSG_ZEROCOPY,
@@ -215,9 +216,15 @@ TEST_F(reception, returns_eagain_at_once_if_empty)
 
 	open_path(_metadata, r, false);
 	flags = fcntl(r->fd, F_GETFL);
-	ASSERT_EQ(0, fcntl(r->fd, F_SETFL, flags & ~O_NONBLOCK));
+	ASSERT_LE(0, flags) TH_LOG("%s: F_GETFL: %s", r->e.label,
+				   strerror(errno));
+	ASSERT_EQ(0, fcntl(r->fd, F_SETFL, flags & ~O_NONBLOCK))
+		TH_LOG("%s: clearing O_NONBLOCK: %s", r->e.label,
+		       strerror(errno));
 	ASSERT_EQ(0, setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-				sizeof(tv)));
+				sizeof(tv)))
+		TH_LOG("%s: SO_RCVTIMEO %d ms: %s", r->e.label, timeout,
+		       strerror(errno));
 	start = zc_now_ms();
 	n = recvmsg(r->fd, &msg, MSG_ERRQUEUE);
 	took = zc_now_ms() - start;
@@ -242,9 +249,11 @@ TEST_F(recvmmsg, reads_several_per_recvmmsg)
 
 	/* Held and sunk in turn: entries that cannot merge. */
 	ASSERT_EQ(0, zc_addr_parse(&held, zc_edge_hold(&r->e), 9))
-		TH_LOG("%s: hold address %s", r->e.label, zc_edge_hold(&r->e));
+		TH_LOG("%s: hold address '%s' is not a numeric address",
+		       r->e.label, zc_edge_hold(&r->e));
 	ASSERT_EQ(0, zc_addr_parse(&sunk, zc_edge_sink(&r->e), 9))
-		TH_LOG("%s: sink address %s", r->e.label, zc_edge_sink(&r->e));
+		TH_LOG("%s: sink address '%s' is not a numeric address",
+		       r->e.label, zc_edge_sink(&r->e));
 	r->fd = zc_edge_open(_metadata, r->e.family, SOCK_DGRAM, NULL, 0);
 	for (i = 0; i < 8; i++) {
 		struct zc_addr *a = i % 2 ? &sunk : &held;
@@ -272,7 +281,11 @@ TEST_F(recvmmsg, reads_several_per_recvmmsg)
 			TH_LOG("%s: entry %d: %s", r->e.label, i,
 			       r->q.why);
 	}
-	zc_errq_drain(r->fd, &r->q, &r->t);
+	ret = zc_errq_drain(r->fd, &r->q, &r->t);
+	ASSERT_LE(0, ret)
+		TH_LOG("%s: draining what the recvmmsg of %d entries left: %s",
+		       r->e.label, n, ret == -EPROTO ? r->q.why :
+		       strerror(-ret));
 	ASSERT_TRUE(zc_tracker_done(&r->t))
 		TH_LOG("%s: %llu ids missing after %d entries in one call",
 		       r->e.label,
@@ -359,7 +372,7 @@ TEST_F_TIMEOUT(tstamp, separates_timestamps_from_completions, 60)
 	fd = zc_edge_connect(_metadata, e, &peer, &ps, NULL);
 	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags,
 				sizeof(flags)))
-		TH_LOG("SO_TIMESTAMPING: %s", strerror(errno));
+		TH_LOG("%s: SO_TIMESTAMPING: %s", e->label, strerror(errno));
 	ret = zc_tracker_init(&t, 0, TS_SENDS);
 	ASSERT_EQ(0, ret) TH_LOG("%s: a tracker of %d ids: %s", e->label,
 				 TS_SENDS, strerror(-ret));

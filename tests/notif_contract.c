@@ -108,8 +108,8 @@ TEST_F_TIMEOUT(notif, completes_each_id_once, 60)
 
 	/* Nothing but zero-copy notifications on the error queue. */
 	EXPECT_TRUE(r->wait_ret == 0 || r->wait_ret == -ETIMEDOUT)
-		TH_LOG("%s: reading the error queue: %s", r->label,
-		       r->wait_why);
+		TH_LOG("%s: reading the error queue: expected it to end or time out, seen %s: %s",
+		       r->label, strerror(-r->wait_ret), r->wait_why);
 	EXPECT_EQ(0ULL, r->missing)
 		TH_LOG("%s: %llu of %u ids never completed: %s; %s",
 		       r->label, (unsigned long long)r->missing, r->issued,

@@ -156,14 +156,19 @@ static void to_receiver(struct __test_metadata *_metadata,
 #define expect_delivered(s, what) do { \
 	struct zc_wait __w = zc_test_wait(); \
 	struct zc_peer_result __rx; \
+	char __r[256]; \
 	int __ret = zc_errq_wait((s)->fd, &(s)->q, &(s)->t, &__w); \
 	zc_edge_finish(_metadata, &(s)->e, &(s)->peer, &__rx); \
 	ASSERT_EQ(0, __ret) TH_LOG("%s: %s: %s; the receiver got %u datagrams (%s)", \
 				   (s)->e.label, what, (s)->q.why, \
 				   __rx.datagrams, __rx.why[0] ? __rx.why : "no error"); \
 	ASSERT_TRUE(zc_tracker_done(&(s)->t)) \
-		TH_LOG("%s: %s: ids not completed exactly once", \
-		       (s)->e.label, what); \
+		TH_LOG("%s: %s: ids not completed exactly once: %llu missing, %llu duplicate, %llu unknown; read %s", \
+		       (s)->e.label, what, \
+		       (unsigned long long)zc_tracker_missing(&(s)->t), \
+		       (unsigned long long)(s)->t.anomaly[ZC_DUPLICATE].ids, \
+		       (unsigned long long)(s)->t.anomaly[ZC_UNKNOWN].ids, \
+		       zc_errq_format_log(&(s)->q, __r, sizeof(__r))); \
 	ASSERT_EQ(0U, __rx.bad + __rx.duplicates) \
 		TH_LOG("%s: %s: the receiver saw %u datagrams not as sent (the first: %lld) and %u twice", \
 		       (s)->e.label, what, __rx.bad, \
@@ -245,14 +250,17 @@ TEST_F(cork, delivers_appends_as_one_datagram)
 }
 
 /* UDP_SEGMENT on @fd; false after a SKIP on a kernel without it. */
-static bool gso_on(struct __test_metadata *_metadata, int fd)
+static bool gso_on(struct __test_metadata *_metadata, const char *label,
+		   int fd)
 {
 	int size = GSO_SIZE, ret;
 
 	ret = setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &size, sizeof(size));
 	if (ret && errno == ENOPROTOOPT)
-		SKIP(return false, "UDP_SEGMENT: ENOPROTOOPT (needs v4.18)");
-	ASSERT_EQ(0, ret) TH_LOG("UDP_SEGMENT %d: %s", size, strerror(errno));
+		SKIP(return false, "%s: UDP_SEGMENT: ENOPROTOOPT (needs v4.18)",
+		     label);
+	ASSERT_EQ(0, ret) TH_LOG("%s: UDP_SEGMENT %d: %s", label, size,
+				 strerror(errno));
 	return true;
 }
 
@@ -266,7 +274,7 @@ TEST_F(gso, gives_one_id_per_send)
 
 	s->fd = zc_edge_open(_metadata, s->e.family, SOCK_DGRAM,
 			     zc_edge_sink(&s->e), 9);
-	if (!gso_on(_metadata, s->fd))
+	if (!gso_on(_metadata, s->e.label, s->fd))
 		return;
 	for (i = 0; i < SENDS; i++) {
 		ASSERT_EQ((ssize_t)sizeof(buf),
@@ -294,7 +302,7 @@ TEST_F(gso, delivers_every_segment)
 	int i, k;
 
 	to_receiver(_metadata, s, SENDS * GSO_SEGS, GSO_SIZE);
-	if (!gso_on(_metadata, s->fd))
+	if (!gso_on(_metadata, s->e.label, s->fd))
 		return;
 	for (i = 0; i < SENDS; i++) {
 		for (k = 0; k < GSO_SEGS; k++)
@@ -328,7 +336,8 @@ TEST_F(frag, copies_datagrams_over_the_mtu)
 	s->fd = zc_edge_open(_metadata, s->e.family, SOCK_DGRAM,
 			     zc_edge_sink(&s->e), 9);
 	ret = frag_creates(s->e.family, &before);
-	ASSERT_EQ(0, ret) TH_LOG("fragment counter: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: fragment counter: %s", s->e.label,
+				 strerror(-ret));
 	for (i = 0; i < SENDS; i++) {
 		ASSERT_EQ(FRAG_SIZE, send(s->fd, buf, FRAG_SIZE, MSG_ZEROCOPY))
 			TH_LOG("%s: send %d of %d bytes: %s", s->e.label, i,
@@ -342,8 +351,8 @@ TEST_F(frag, copies_datagrams_over_the_mtu)
 		       s->e.label, SENDS - 1,
 		       zc_errq_format_log(&s->q, seen, sizeof(seen)));
 	ret = frag_creates(s->e.family, &after);
-	ASSERT_EQ(0, ret) TH_LOG("fragment counter after the sends: %s",
-				 strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: fragment counter after the sends: %s",
+				 s->e.label, strerror(-ret));
 	/* 3000 bytes over an MTU of 1500: three fragments each. */
 	ASSERT_LE((uint64_t)2 * SENDS, after - before)
 		TH_LOG("%s: %d datagrams of %d bytes created %llu fragments; expected them fragmented at the sink's MTU 1500, at least %d (two or more each)",
@@ -424,7 +433,8 @@ static void send_mixed(struct __test_metadata *_metadata,
 	rx = zc_socket(e->family, SOCK_DGRAM, zc_slow_ms(ZC_MAX_MS));
 	ASSERT_LE(0, rx) TH_LOG("socket: %s", strerror(-rx));
 	ASSERT_EQ(0, zc_addr_parse(&self_addr, lo, 0))
-		TH_LOG("%s: address %s", e->label, lo);
+		TH_LOG("%s: address '%s' is not a numeric address",
+		       e->label, lo);
 	ASSERT_EQ(0, bind(rx, (struct sockaddr *)&self_addr.ss,
 			  self_addr.len))
 		TH_LOG("%s: bind the looped socket to %s: %s", e->label, lo,
@@ -434,7 +444,8 @@ static void send_mixed(struct __test_metadata *_metadata,
 		TH_LOG("%s: getsockname of the looped socket: %s", e->label,
 		       strerror(errno));
 	ASSERT_EQ(0, zc_addr_parse(&sunk, zc_edge_sink(e), 9))
-		TH_LOG("%s: sink address %s", e->label, zc_edge_sink(e));
+		TH_LOG("%s: sink address '%s' is not a numeric address",
+		       e->label, zc_edge_sink(e));
 	fd = zc_edge_open(_metadata, e->family, SOCK_DGRAM, NULL, 0);
 	zc_tracker_free(&s->t);
 	ret = zc_tracker_init(&s->t, 0, MIXED);

@@ -63,7 +63,8 @@ static void open_path(struct __test_metadata *_metadata, struct zc_edge_sock *c,
 		return;
 	}
 	c->fd = zc_socket(c->e.family, SOCK_DGRAM, zc_slow_ms(ZC_MAX_MS));
-	ASSERT_LE(0, c->fd) TH_LOG("socket: %s", strerror(-c->fd));
+	ASSERT_LE(0, c->fd) TH_LOG("%s: socket: %s", c->e.label,
+				    strerror(-c->fd));
 	if (zc) {
 		ret = zc_set_zerocopy(c->fd);
 		ASSERT_EQ(0, ret) TH_LOG("%s: SO_ZEROCOPY: %s", c->e.label,

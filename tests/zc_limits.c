@@ -185,8 +185,10 @@ TEST_F_TIMEOUT(optmem, fails_with_enobufs_while_held, 60)
 		ASSERT_EQ(0, ret) TH_LOG("%s: TOS 0 after ENOBUFS: %s",
 					 e->label, strerror(-ret));
 		ret = zc_hold_release(e->h.fwd_ns, e->h.fwd_hold_dev);
-		ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s",
-					 strerror(-ret));
+		ASSERT_EQ(0, ret)
+			TH_LOG("%s: releasing the hold %s in netns %s: %s",
+			       e->label, e->h.fwd_hold_dev, e->h.fwd_ns,
+			       strerror(-ret));
 		ASSERT_EQ(COPY_SIZE, send(fd, buf + off, COPY_SIZE,
 					  MSG_NOSIGNAL))
 			TH_LOG("%s: a copy send after ENOBUFS: %s", e->label,
@@ -194,7 +196,8 @@ TEST_F_TIMEOUT(optmem, fails_with_enobufs_while_held, 60)
 		off += COPY_SIZE;
 	} else {
 		ret = zc_hold_release(NULL, e->h.hold_dev);
-		ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s",
+		ASSERT_EQ(0, ret) TH_LOG("%s: releasing the hold %s: %s",
+					 e->label, e->h.hold_dev,
 					 strerror(-ret));
 	}
 	ret = zc_errq_wait(fd, &q, &t, &w);
@@ -280,7 +283,9 @@ TEST_F_TIMEOUT(optmem_unread, fails_with_enobufs_for_unread_notifications, 60)
 		       e->label, MAX_SENDS, OPTMEM_SMALL,
 		       ret ? strerror(-ret) : "none", sent);
 	ret = zc_hold_release(NULL, e->h.hold_dev);
-	ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: releasing the hold %s: %s",
+				 e->label, e->h.hold_dev,
+				 strerror(-ret));
 
 	/*
 	 * Nothing in flight now, every notification unread: each is still
@@ -460,7 +465,9 @@ TEST_F_TIMEOUT(memlock, fails_with_enobufs_over_rlimit, 60)
 		ret ? strerror(ret) : "succeeded");
 
 	ret = zc_hold_release(NULL, self->s.h.hold_dev);
-	ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: releasing the hold %s: %s",
+				 self->s.label, self->s.h.hold_dev,
+				 strerror(-ret));
 	ret = charged(_metadata, self);
 	ASSERT_EQ(0, ret)
 		TH_LOG("%s: uid %u still has locked pages charged after its held sends were freed (a %d-byte send under RLIMIT_MEMLOCK %d: %s)",
@@ -509,7 +516,9 @@ TEST_F_TIMEOUT(memlock, never_charges_cap_ipc_lock, 60)
 		zc_tracker_issue(&t, NULL);
 	}
 	ret = zc_hold_release(NULL, self->s.h.hold_dev);
-	ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: releasing the hold %s: %s",
+				 self->s.label, self->s.h.hold_dev,
+				 strerror(-ret));
 	ret = zc_errq_wait(fd, &q, &t, &w);
 	ASSERT_EQ(0, ret) TH_LOG("%s: the 16 held sends, released: %s",
 				 self->s.label, q.why);
@@ -543,7 +552,9 @@ TEST_F_TIMEOUT(memlock, close_releases_when_freed, 60)
 	fprintf(TH_LOG_STREAM, "# %s: after close(), with 4 sends held, a send needing the whole limit %s\n",
 		self->s.label, ret ? strerror(ret) : "succeeded");
 	ret = zc_hold_release(NULL, self->s.h.hold_dev);
-	ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: releasing the hold %s: %s",
+				 self->s.label, self->s.h.hold_dev,
+				 strerror(-ret));
 	ret = charged(_metadata, self);
 	ASSERT_EQ(0, ret)
 		TH_LOG("%s: uid %u still has locked pages charged after the closed socket's held packets were freed (%s)",
@@ -600,7 +611,10 @@ TEST_F_TIMEOUT(close_tcp, closes_with_data_held, 60)
 		       e->label, strerror(errno));
 	/* The orphan retransmits what was held, unmarked, and finishes. */
 	ret = zc_hold_release(e->h.fwd_ns, e->h.fwd_hold_dev);
-	ASSERT_EQ(0, ret) TH_LOG("releasing the hold: %s", strerror(-ret));
+	ASSERT_EQ(0, ret)
+		TH_LOG("%s: releasing the hold %s in netns %s: %s",
+		       e->label, e->h.fwd_hold_dev, e->h.fwd_ns,
+		       strerror(-ret));
 	zc_edge_finish(_metadata, e, &peer, &rx);
 	ASSERT_EQ((uint64_t)sizeof(buf), rx.bytes)
 		TH_LOG("%s: after close(), the receiver got %llu of %zu bytes (%s)",
