@@ -482,7 +482,8 @@ pollerr_empty sk_err"
 
 run_suite_fault()
 {
-	local f=$1 out rc t0 dt first
+	local f=$1 out rc t0 dt first why=''
+	local failure_re="never completed|unknown ids|duplicate ids|malformed|seen [0-9]+ COPIED|ee_errno|ee_origin|POLLERR|sk_err|out of order"
 
 	t0=$(timestamp_ms)
 	out=$(ZC_FAULT=$f LD_PRELOAD=$fault_lib ZC_BIN=$(dirname "$bin") \
@@ -490,14 +491,21 @@ run_suite_fault()
 	rc=$?
 	dt=$((($(timestamp_ms) - t0) / 100))	# tenths of a second
 	first=$(grep -v " sends, " <<<"$out" |
-		grep -m1 -E "never completed|unknown ids|duplicate ids|malformed|seen [0-9]+ COPIED|ee_errno|ee_origin|POLLERR|sk_err|out of order" |
+		grep -m1 -E "$failure_re" |
 		sed 's/^ *# *//; s/^[^ ]*:[0-9]*:[a-z_]*://')
 	ktap_print_msg "$f: exit $rc in $((dt / 10)).$((dt % 10)) s: ${first:0:160}"
-	if [ "$rc" -ne 0 ] && [ "$dt" -lt 600 ] && [ -n "$first" ]; then
+	if [ "$rc" -eq 0 ]; then
+		why="exit 0, expected non-zero: the suite passed under $f"
+	elif [ "$dt" -ge 600 ]; then
+		why="took $((dt / 10)).$((dt % 10)) s, expected under 60 s"
+	elif [ -z "$first" ]; then
+		why="exit $rc, but no failure line matches /$failure_re/"
+	fi
+	if [ -z "$why" ]; then
 		ktap_test_pass "suite_under_$f" "$((dt / 10)).$((dt % 10)) s"
 		return 0
 	fi
-	ktap_test_fail "suite_under_$f" "exit $rc, $((dt / 10)).$((dt % 10)) s"
+	ktap_test_fail "suite_under_$f" "$why"
 	return 1
 }
 
@@ -525,8 +533,13 @@ else
 			todo+=("$row")
 		fi
 	done
-	if [ "${#todo[@]}" -eq 0 ]; then
-		echo "$0: no row named ${selected[*]}" >&2
+	# Every name must be a row: a mistyped one is not silently dropped.
+	unknown=()
+	for arg in "${selected[@]}"; do
+		[[ " ${todo[*]%%|*} " == *" $arg "* ]] || unknown+=("$arg")
+	done
+	if [ "${#unknown[@]}" -gt 0 ]; then
+		echo "$0: no row named: ${unknown[*]}" >&2
 		exit 2
 	fi
 fi
