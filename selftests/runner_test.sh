@@ -109,10 +109,13 @@ EOF
 
 # run_suite NAME [VAR=VALUE...] -- ARGS...: run the runner on the fake
 # program, under the command in RUN_WRAP if set; its stdout in
-# $tmp/NAME.out, stderr in .err, status in RC, run id in RUN_ID.
+# $tmp/NAME.out, stderr in .err, status in RC, run id in RUN_ID.  Bounded:
+# a runner whose own timeouts broke is killed after its worst case
+# (run_tests.sh -l with the same settings, ZC_TIMEOUT among them) and
+# STOP_BOUND more, and WHY says so.
 run_suite()
 {
-	local name=$1
+	local name=$1 bound t0
 	local -a envs=()
 
 	shift
@@ -121,10 +124,18 @@ run_suite()
 		shift
 	done
 	shift
+	bound=$(env ZC_BIN="$tmp/bin" "${envs[@]}" "$runner" -l "$@" 2>/dev/null |
+		sed -n 's/^worst case of a whole run: \([0-9]*\)s.*/\1/p')
+	bound=$((${bound:-60} + STOP_BOUND))
+	t0=$(timestamp_ms)
 	env ZC_BIN="$tmp/bin" FAKE_FIFO="$tmp/fifo" "${envs[@]}" \
-		"${RUN_WRAP[@]}" "$runner" "$@" >"$tmp/$name.out" \
-		2>"$tmp/$name.err"
+		timeout -k 5 "$bound" "${RUN_WRAP[@]}" "$runner" "$@" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err"
 	RC=$?
+	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ] &&
+	   [ $(($(timestamp_ms) - t0)) -ge $((bound * 1000)) ]; then
+		WHY="the runner did not stop within ${bound}s, its worst case (run_tests.sh -l) and ${STOP_BOUND}s (killed)"
+	fi
 	run_id "$tmp/$name.out"
 }
 
@@ -183,8 +194,8 @@ left_behind()
 	procs=$(pgrep -f "$tmp/bin/fake" | tr '\n' ' ')
 	if [ -n "$ns" ]; then
 		WHY="namespaces left: $ns"
-	elif [ -e "/run/zerocopy-selftests/$RUN_ID" ]; then
-		WHY="run record left: /run/zerocopy-selftests/$RUN_ID"
+	elif [ -e "$runs_dir/$RUN_ID" ]; then
+		WHY="run record left: $runs_dir/$RUN_ID"
 	elif [ -n "$procs" ]; then
 		WHY="processes left: $procs"
 	else
@@ -221,6 +232,7 @@ case_rejects_bad_timeout()
 
 	for t in 0 abc 010 -5; do
 		run_suite timeout ZC_TIMEOUT="$t" -- -t lo
+		[ -z "$WHY" ] || return 1
 		if [ "$RC" -ne 2 ] || ! grep -q "not '$t'" "$tmp/timeout.err"; then
 			WHY="ZC_TIMEOUT=$t: exit $RC, stderr: $(head -c 200 "$tmp/timeout.err")"
 			return 1
@@ -367,16 +379,16 @@ case_netns_readonly_run_fails()
 }
 
 # other_runs: the ids of live runs on this machine other than this test's
-# (their records in /run/zerocopy-selftests).
+# (their records in $runs_dir).
 other_runs()
 {
 	local r id
 
-	for r in /run/zerocopy-selftests/????????; do
+	for r in "$runs_dir"/????????; do
 		[ -f "$r" ] || continue
 		id=${r##*/}
 		[ "$id" != "$live" ] && [ "$id" != "$dead" ] &&
-			ZC_RUN_DIR=/run/zerocopy-selftests zc_run_alive "$id" &&
+			ZC_RUN_DIR=$runs_dir zc_run_alive "$id" &&
 			printf '%s ' "$id"
 	done
 }
@@ -385,7 +397,7 @@ case_stale_namespaces_removed()
 {
 	local dead live now others
 
-	mkdir -p /run/zerocopy-selftests
+	mkdir -p "$runs_dir"
 	# A run that died (the pid of a process that exited) and a live one
 	# (this shell), each with a namespace.
 	dead=$(mktemp -u XXXXXXXX) live=$(mktemp -u XXXXXXXX)
@@ -394,11 +406,11 @@ case_stale_namespaces_removed()
 	# Written whole (mv): a sweep of another run on this machine must
 	# not read the live record empty.
 	echo "$! 1 $tmp/none" >"$tmp/record" &&
-		mv "$tmp/record" "/run/zerocopy-selftests/$dead"
+		mv "$tmp/record" "$runs_dir/$dead"
 	now=$(proc_start_time $$)
 	echo "$$ $now $tmp/none" >"$tmp/record" &&
-		mv "$tmp/record" "/run/zerocopy-selftests/$live"
-	defer rm -f "/run/zerocopy-selftests/$live" "/run/zerocopy-selftests/$dead"
+		mv "$tmp/record" "$runs_dir/$live"
+	defer rm -f "$runs_dir/$live" "$runs_dir/$dead"
 	defer ip netns del "zc-$live-test-x"
 	defer ip netns del "zc-$dead-test-x"
 	if ! ip netns add "zc-$dead-test-x" || ! ip netns add "zc-$live-test-x"; then
@@ -407,12 +419,13 @@ case_stale_namespaces_removed()
 	fi
 	others=$(other_runs)
 	run_suite stale -- -t lo
+	[ -z "$WHY" ] || return 1
 	others+=$(other_runs)
 	if [ -e "/run/netns/zc-$dead-test-x" ]; then
 		WHY="the dead run's namespace zc-$dead-test-x is still there"
 	elif [ ! -e "/run/netns/zc-$live-test-x" ]; then
 		WHY="the live run's namespace zc-$live-test-x was removed"
-	elif [ -e "/run/zerocopy-selftests/$dead" ]; then
+	elif [ -e "$runs_dir/$dead" ]; then
 		WHY="the dead run's record is still there"
 	fi
 	# Another run on this machine may have swept it first: then this
@@ -443,6 +456,7 @@ case_settings_bounds_worst_case()
 	# Every default topology set up: none makes more namespaces or
 	# waits for more devices than the worst case counts.
 	run_suite worst -- -t lo,veth,sink,forward,veth_tbf,hold
+	[ -z "$WHY" ] || return 1
 	line=$(grep -m1 'worst case understated' "$tmp/worst.out")
 	[ -z "$line" ] || { WHY=${line#*# }; return 1; }
 	[ "$RC" -eq 0 ] || { WHY="the run over every topology exited $RC"; return 1; }
@@ -469,6 +483,11 @@ main()
 		ktap_finished
 	fi
 	trap cleanup EXIT
+	# Where the runner records its runs, chosen as zc_run_register does.
+	runs_dir=/run/zerocopy-selftests
+	if ! mkdir -p "$runs_dir" 2>/dev/null || [ ! -w "$runs_dir" ]; then
+		runs_dir=${TMPDIR:-/tmp}/zerocopy-selftests
+	fi
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/zc-runner-test.XXXXXX") || exit 1
 	defer rm -rf "$tmp"
 	mkdir "$tmp/bin" && write_fake "$tmp/bin/fake" && mkfifo "$tmp/fifo" ||
