@@ -142,8 +142,9 @@ run_row()
 		bounded "$file" ZC_PHYS_FORCE=yes LOCAL_V4=bogus
 		out=$OUT rc=$RC
 		[ "$rc" -eq 1 ] || why="exit $rc, expected 1"
-		grep -q 'setup failed' <<<"$out" ||
-			why="${why:-no setup failure reported}"
+		# The address itself refused: the ports had been moved.
+		grep -q 'setup failed: .*inet prefix is expected rather than "bogus/24"' <<<"$out" ||
+			why="${why:-no setup failure naming the bogus LOCAL_V4 (bogus/24)}"
 		;;
 	keep_refused)
 		RUN_OPTS=(-k)
