@@ -56,7 +56,7 @@ leftovers()
 
 	ns=$(ip netns list | grep -o "^zc-$id-[^ ]*" | tr '\n' ' ')
 	[ -z "$ns" ] || out+="namespaces $ns"
-	[ ! -e "/run/zerocopy-selftests/$id" ] || out+="record $id "
+	[ ! -e "$runs_dir/$id" ] || out+="record $id "
 	[ -z "$tmp" ] || [ ! -e "$tmp" ] || out+="tmpdir $tmp "
 	p=$(program_pids | tr '\n' ' ')
 	[ -z "$p" ] || out+="programs $p"
@@ -78,6 +78,7 @@ round()
 {
 	local n=$1 action=$2 line k=0 at=$((RANDOM % 150 + 3)) pid start
 	local done='' what='' id='' tmp='' rc found ktap=ok after hung='' silent=''
+	local next
 	local out=$work/round$n.out
 
 	rm -f "$work/pipe" && mkfifo "$work/pipe"
@@ -103,7 +104,7 @@ round()
 			done=1
 			;;
 		KILLRUN)
-			read -r _ _ tmp _ <"/run/zerocopy-selftests/$id"
+			read -r _ _ tmp _ <"$runs_dir/$id"
 			proc_kill KILL "$pid" "$start"
 			done=1
 			;;
@@ -136,16 +137,23 @@ round()
 	fi
 
 	if [ "$action" = KILLRUN ]; then
-		# The next run removes what the dead one left.
-		"$runner" -t lo >"$work/round$n.next" 2>&1
-		rc="$rc, next $?"
+		# The next run removes what the dead one left, within its
+		# worst case.
+		timeout -k 5 "$NEXT_BOUND" "$runner" -t lo \
+			>"$work/round$n.next" 2>&1
+		next=$?
+		rc="$rc, next $next"
+		if [ "$next" -eq 124 ] || [ "$next" -eq 137 ]; then
+			hung+="next run still running after its worst case, ${NEXT_BOUND}s (killed) "
+			BAD=1
+		fi
 		grep -q "removing namespace zc-$id" "$work/round$n.next" ||
 			what+=" (nothing to remove)"
 	elif ! ktap_agrees "$out" || ! kunit_agrees "$out"; then
 		ktap="$WHY"
 		BAD=1
 	fi
-	busywait 5000 nothing_left "$id" "$tmp" >/dev/null
+	slowwait 5 nothing_left "$id" "$tmp" >/dev/null
 	found=$hung$(leftovers "$id" "$tmp")
 	[ -z "$found" ] || BAD=1
 	ROWS+=("$(printf '%2d  %-8s %-4s %-42s %-9s %-5s %s' "$n" "$action" "$at" \
@@ -224,6 +232,15 @@ main()
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	work=$(mktemp -d "${TMPDIR:-/tmp}/zc-torture.XXXXXX") || exit 1
+	# Where the runner records its runs, chosen as zc_run_register does.
+	runs_dir=/run/zerocopy-selftests
+	if ! mkdir -p "$runs_dir" 2>/dev/null || [ ! -w "$runs_dir" ]; then
+		runs_dir=${TMPDIR:-/tmp}/zerocopy-selftests
+	fi
+	# The bound of the run after a KILLRUN: its worst case.
+	NEXT_BOUND=$("$runner" -l -t lo |
+		sed -n 's/^worst case of a whole run: \([0-9]*\)s.*/\1/p')
+	NEXT_BOUND=${NEXT_BOUND:-600}
 	defer remove_work
 	host_devices >"$work/devices"
 	kunit_find
