@@ -27,6 +27,9 @@ cflags=(-g -O1 "-fsanitize=fuzzer,address,undefined"
 	-Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -I"$top/lib")
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
+# shellcheck source=harness/ktap.sh
+. "$top/harness/ktap.sh"
+
 usage()
 {
 	echo "usage: fuzz.sh [SECONDS]" >&2
@@ -40,24 +43,24 @@ if ! [[ $secs =~ ^[1-9][0-9]{0,5}$ ]]; then
 	usage
 fi
 
-echo "KTAP version 1"
-echo "1..${#targets[@]}"
+ktap_print_header
+ktap_set_plan "${#targets[@]}"
 
+# Every target skipped, for REASON: exit 4.
 skip_all()
 {
-	local i
+	local t
 
-	for i in "${!targets[@]}"; do
-		echo "ok $((i + 1)) ${targets[i]} # SKIP $1"
+	for t in "${targets[@]}"; do
+		ktap_test_skip "$t" "$1"
 	done
-	echo "0 passed, 0 failed, ${#targets[@]} skipped"
-	exit 4
+	ktap_finished
 }
 
 # Every line of a file as a KTAP diagnostic.
 diag()
 {
-	sed 's/^/# /' "$1"
+	[ ! -s "$1" ] || ktap_print_msg "$(<"$1")"
 }
 
 # clang and its libFuzzer runtime, installed as root; else the skip
@@ -72,10 +75,9 @@ mkdir -p "$out/lib"
 for src in "$top"/lib/*.c; do
 	obj=$out/lib/$(basename "${src%.c}").o
 	if ! "$cc" "${cflags[@]}" -c "$src" -o "$obj" 2>"$out/build.log"; then
-		echo "# building $src failed:"
+		ktap_print_msg "building $src failed:"
 		diag "$out/build.log"
-		echo "Bail out! libzc does not build with $cc"
-		exit 1
+		ktap_exit_fail_msg "libzc does not build with $cc"
 	fi
 done
 rm -f "$out/libzc.a"
@@ -93,18 +95,14 @@ stats()
 	echo "${runs:-?} runs, ${rate:-?}/s, ${cov:-no coverage line}"
 }
 
-passed=0
-failed=0
-for i in "${!targets[@]}"; do
-	t=${targets[i]}
+for t in "${targets[@]}"; do
 	bin=$out/$t
 	log=$out/$t.log
 	mkdir -p "$out/corpus/$t" "$out/crash/$t"
 	if ! "$cc" "${cflags[@]}" "$here/$t.c" "$out/libzc.a" -o "$bin" \
 	     2>"$log"; then
 		diag "$log"
-		echo "not ok $((i + 1)) $t # build failed"
-		failed=$((failed + 1))
+		ktap_test_fail "$t" "build failed"
 		continue
 	fi
 	# New inputs go to the first corpus directory only: the scratch one.
@@ -113,23 +111,21 @@ for i in "${!targets[@]}"; do
 		-print_final_stats=1 -artifact_prefix="$out/crash/$t/" \
 		"$out/corpus/$t" "$here/fuzz-corpus/$t" >"$log" 2>&1
 	rc=$?
-	echo "# $t: $((SECONDS - start)) s, $(stats "$log")"
+	ktap_print_msg "$t: $((SECONDS - start)) s, $(stats "$log")"
 	if [ $rc -eq 0 ]; then
-		echo "ok $((i + 1)) $t"
-		passed=$((passed + 1))
+		ktap_test_pass "$t"
 		continue
 	fi
 	# The report, and the stack frames in this tree.
-	{
+	report=$({
 		grep -E 'invariant|ERROR:|runtime error|SUMMARY' "$log"
 		grep -E '^ +#[0-9]+ ' "$log" | grep -F "$top/"
-	} | head -n 12 | sed 's/^/# /'
+	} | head -n 12)
+	[ -z "$report" ] || ktap_print_msg "$report"
 	input=$(sed -n 's/.*Test unit written to //p' "$log" | tail -n 1)
-	echo "# $t exited $rc; log $log"
-	[ -z "$input" ] || echo "# reproduce: $bin $input"
-	echo "not ok $((i + 1)) $t"
-	failed=$((failed + 1))
+	ktap_print_msg "$t exited $rc; log $log"
+	[ -z "$input" ] || ktap_print_msg "reproduce: $bin $input"
+	ktap_test_fail "$t"
 done
 
-echo "$passed passed, $failed failed, 0 skipped"
-[ $failed -eq 0 ]
+ktap_finished
