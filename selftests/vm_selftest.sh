@@ -49,19 +49,25 @@ CASES=(boot_panic_twice boot_panic_once kernel_without_init
 HANG_TIMEOUT=30		# VM_TIMEOUT of the hung guest
 HANG_SLACK=30		# what the tool may take beyond it (kill, report)
 STOP_BOUND=30		# seconds the tool may take to stop after SIGTERM
+RUN_BOUND=600		# seconds a case's run of the tool may take at most
 
 # run_vm NAME VAR=VALUE...: vm.sh on the kernel with that environment;
-# output in $out/NAME.out, status in RC, seconds in SECS.
+# output in $out/NAME.out, status in RC, seconds in SECS.  Bounded by
+# RUN_BOUND: a tool whose watchdog broke is killed, and that is the
+# case's first unmet expectation.
 run_vm()
 {
 	local name=$1 t0
 	shift
 
 	t0=$(timestamp_ms)
-	env VM_KSFT="$VM_KSFT" VM_OUT="$out" "$@" "$vm" "$kernel" \
-		>"$out/$name.out" 2>&1
+	env VM_KSFT="$VM_KSFT" VM_OUT="$out" "$@" \
+		timeout -k 10 "$RUN_BOUND" "$vm" "$kernel" >"$out/$name.out" 2>&1
 	RC=$?
 	SECS=$((($(timestamp_ms) - t0) / 1000))
+	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ] && [ "$SECS" -ge "$RUN_BOUND" ]; then
+		expect "vm.sh still running after ${RUN_BOUND}s (watchdog did not fire?), killed"
+	fi
 }
 
 # has NAME ERE: the output of NAME has a line matching ERE.
@@ -172,13 +178,15 @@ case_crash_during_suite()
 
 case_hung_guest()
 {
+	# The initramfs is built before the watchdog starts: allow for it.
+	local RUN_BOUND=$((HANG_TIMEOUT + HANG_SLACK + 60))
+
 	run_vm hung_guest VM_FAULT=hang VM_TIMEOUT="$HANG_TIMEOUT"
 	[ "$RC" -eq 70 ] || expect "exit $RC, not 70"
 	has hung_guest 'watchdog: the guest hung' || expect "no watchdog message"
 	has hung_guest 'zc.fault=hang: blocking forever' ||
 		expect "the last console lines not shown"
-	# The initramfs is built before the watchdog starts: allow for it.
-	[ "$SECS" -le $((HANG_TIMEOUT + HANG_SLACK + 60)) ] ||
+	[ "$SECS" -le "$RUN_BOUND" ] ||
 		expect "took ${SECS}s, the watchdog is ${HANG_TIMEOUT}s"
 }
 
