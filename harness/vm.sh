@@ -649,6 +649,9 @@ qemu_stop()
 {
 	local pid=$1 start=$2
 
+	# Our own child: its pid is not reused before it is reaped, so a
+	# start time missing (it failed to be read) is read now.
+	[ -n "$start" ] || start=$(proc_start_time "$pid") || start=''
 	if proc_kill TERM "$pid" "$start" &&
 	   ! proc_wait_gone "$QEMU_STOP_BOUND" "$pid" "$start"; then
 		msg "qemu (pid $pid) still running ${QEMU_STOP_BOUND}s after SIGTERM: SIGKILLed"

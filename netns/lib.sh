@@ -300,7 +300,8 @@ slowwait()
 # for a process that is gone or a zombie.
 proc_start_time()
 {
-	local stat
+	# A trap can run this inside "IFS= read ...", whose IFS it sees.
+	local IFS=$' \t\n' stat
 	local -a f
 
 	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
@@ -342,7 +343,7 @@ proc_wait_gone()
 # same start time: a recycled pid is not the run).
 zc_run_alive()
 {
-	local pid start now
+	local IFS=$' \t\n' pid start now
 
 	read -r pid start _ 2>/dev/null <"$ZC_RUN_DIR/$1" || return 1
 	[ "$pid" != kept ] || return 0
