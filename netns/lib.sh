@@ -224,7 +224,7 @@ in_defer_scope()
 # never jumps with the wall clock).
 timestamp_ms()
 {
-	local up
+	local IFS=$' \t\n' up
 
 	read -r up _ </proc/uptime || return 1
 	up=${up/./}
@@ -359,7 +359,7 @@ _zc_ns_empty()
 # SIGKILL every process in the given namespaces.
 zc_netns_kill()
 {
-	local ns pids
+	local IFS=$' \t\n' ns pids
 
 	for ns; do
 		pids=$(ip netns pids "$ns" 2>/dev/null) || continue
